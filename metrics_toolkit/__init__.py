@@ -1,0 +1,77 @@
+"""metrics_toolkit: Devin session metrics as pandas DataFrames, charts, panels and reports.
+
+>>> import metrics_toolkit as mt
+>>> client = mt.MetricsClient.demo()          # the synthetic demo enterprise, no key needed
+>>> weekly = client.session_metrics_frame("2026-09-01", "2026-11-01", freq="week")
+"""
+
+from .buckets import Bucket, time_buckets
+from .cache import CachePolicy, clear_cache, default_cache_dir
+from .client import Answer, Endpoint, MetricsClient, TokenFormatWarning
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    FetchError,
+    InsecureTransportError,
+    InvalidParameterError,
+    MetricsError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestValidationError,
+    ResponseValidationError,
+    ServerError,
+)
+from .fetch import BucketFailure, FetchStats, PartialFetchWarning, fetch_series
+from .frames import add_derived, long_frame, rollup, wide_frame
+from .models import (
+    HTTPValidationError,
+    SessionCountsByOrigin,
+    SessionCountsBySize,
+    SessionMetrics,
+    ValidationErrorItem,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "Answer",
+    "AuthenticationError",
+    "Bucket",
+    "BucketFailure",
+    "CachePolicy",
+    "Endpoint",
+    "FetchError",
+    "FetchStats",
+    "HTTPValidationError",
+    "InsecureTransportError",
+    "InvalidParameterError",
+    "MetricsClient",
+    "MetricsError",
+    "NotFoundError",
+    "PartialFetchWarning",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestValidationError",
+    "ResponseValidationError",
+    "ServerError",
+    "SessionCountsByOrigin",
+    "SessionCountsBySize",
+    "SessionMetrics",
+    "TokenFormatWarning",
+    "ValidationErrorItem",
+    "__version__",
+    "add_derived",
+    "clear_cache",
+    "default_cache_dir",
+    "fetch_series",
+    "long_frame",
+    "rollup",
+    "time_buckets",
+    "wide_frame",
+]

@@ -1,0 +1,299 @@
+"""The command line: thin, calls the library.
+
+    metrics-toolkit fetch --start 2026-09-01 --end 2026-11-01 --freq week --demo --out w.csv
+    metrics-toolkit report --week 2026-W47 --demo --out report.html
+    metrics-toolkit serve-demo --port 8765 --latency-ms 50
+    metrics-toolkit cache-clear
+
+A bad argument prints one line naming it and exits 2; an API error prints its message and
+exits 1. Neither prints a traceback, and neither ever prints the token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .client import MetricsClient
+from .errors import InvalidParameterError, MetricsError
+
+__all__ = ["main"]
+
+#: Output formats of ``fetch``, by file suffix.
+FORMATS = (".csv", ".json", ".parquet")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 API error, 2 bad input)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.run(args)
+    except InvalidParameterError as error:
+        print(f"metrics-toolkit: error: {error}", file=sys.stderr)
+        return 2
+    except MetricsError as error:
+        print(f"metrics-toolkit: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("metrics-toolkit: interrupted", file=sys.stderr)
+        return 130
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metrics-toolkit",
+        description="Devin session metrics: fetch series, render the weekly report, "
+        "serve the demo API.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fetch = commands.add_parser(
+        "fetch", help="fetch a series into CSV, JSON or Parquet", description=_fetch.__doc__
+    )
+    fetch.add_argument("--start", required=True, help="first day/time (ISO 8601), inclusive")
+    fetch.add_argument("--end", required=True, help="last day/time (ISO 8601), exclusive")
+    fetch.add_argument("--freq", default="week", help="day, week, month, quarter, year, or 6h..")
+    fetch.add_argument("--tz", default="UTC", help="IANA time zone of the calendar (UTC)")
+    fetch.add_argument(
+        "--by", choices=["org", "user", "service_user", "playbook"], help="break down by"
+    )
+    fetch.add_argument(
+        "--ids", action="append", help="ids or names to break down by (repeat or comma-join)"
+    )
+    _add_filters(fetch)
+    fetch.add_argument("--workers", type=int, default=8, help="requests in flight (8)")
+    fetch.add_argument(
+        "--on-error",
+        choices=["raise", "mark"],
+        default="raise",
+        help="on failed buckets: fail (raise) or write them marked (mark)",
+    )
+    fetch.add_argument("--refresh", action="store_true", help="bypass the cache")
+    fetch.add_argument("--out", required=True, help="output file: .csv, .json or .parquet")
+    _add_connection(fetch)
+    fetch.set_defaults(run=_fetch)
+
+    report = commands.add_parser(
+        "report", help="render the weekly report notebook to HTML", description=_report.__doc__
+    )
+    report.add_argument("--week", help="ISO week such as 2026-W47 (default: the last full week)")
+    report.add_argument("--tz", default="UTC", help="IANA time zone of the calendar (UTC)")
+    report.add_argument("--org", action="append", help="organizations to focus on (ids or names)")
+    report.add_argument("--playbook", action="append", help="playbooks to focus on (ids or titles)")
+    report.add_argument("--weeks", type=int, default=12, help="weeks of history (12)")
+    report.add_argument("--out", help="output .html file (default: reports/weekly-WEEK.html)")
+    _add_connection(report)
+    report.set_defaults(run=_report)
+
+    demo = commands.add_parser(
+        "demo", help="the main job on the demo enterprise: render the weekly report"
+    )
+    demo.add_argument("--out", help="output .html file (default: reports/weekly-WEEK.html)")
+    demo.set_defaults(run=_demo)
+
+    serve = commands.add_parser(
+        "serve-demo", help="serve the demo API over HTTP on 127.0.0.1", description=_serve.__doc__
+    )
+    serve.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (8765)")
+    serve.add_argument("--latency-ms", type=float, default=0.0, help="added per request (0)")
+    serve.add_argument(
+        "--fault-rate", type=float, default=0.0, help="share of requests that fail transiently"
+    )
+    serve.add_argument("--seed", type=int, default=None, help="seed of enterprise and faults")
+    serve.add_argument("--now", help="the demo's 'now' (ISO 8601; default: the last hour)")
+    serve.set_defaults(run=_serve)
+
+    clear = commands.add_parser("cache-clear", help="delete the HTTP cache")
+    clear.add_argument("--cache-dir", help="the cache directory (default: the user's)")
+    clear.set_defaults(run=_cache_clear)
+    return parser
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--org", action="append", help="keep these organizations (ids/names)")
+    parser.add_argument("--user", action="append", help="keep these users (ids/emails)")
+    parser.add_argument(
+        "--service-user", action="append", help="keep these service users (ids/names)"
+    )
+    parser.add_argument("--playbook", help="keep this playbook (id or title)")
+
+
+def _add_connection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--demo", action="store_true", help="use the synthetic demo enterprise (no key)"
+    )
+    parser.add_argument("--base-url", help="API base URL (DEVIN_API_BASE_URL)")
+    parser.add_argument("--no-cache", action="store_true", help="do not use the HTTP cache")
+    parser.add_argument("--cache-dir", help="where the HTTP cache lives")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    """Repeated and comma-joined values as one list; None when absent."""
+    if values is None:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _client(args: argparse.Namespace) -> MetricsClient:
+    settings: dict[str, Any] = {"cache": not args.no_cache}
+    if args.cache_dir:
+        settings["cache_dir"] = args.cache_dir
+    if args.demo:
+        return MetricsClient.demo(**settings)
+    return MetricsClient(base_url=args.base_url, **settings)
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    """Fetch session metrics per bucket (and group) and write them to a file."""
+    out = Path(args.out)
+    if out.suffix not in FORMATS:
+        raise InvalidParameterError("--out", f"{args.out!r}: expected a file ending in {FORMATS}")
+    with _client(args) as client:
+        filters, ids = _resolve_names(client, args)
+        frame = client.session_metrics_frame(
+            args.start,
+            args.end,
+            args.freq,
+            tz=args.tz,
+            by=args.by,
+            ids=ids,
+            workers=args.workers,
+            progress=False if args.quiet else None,
+            on_error=args.on_error,
+            refresh=args.refresh,
+            **filters,
+        )
+    _write(frame, out)
+    stats = frame.attrs["fetch_stats"]
+    print(f"wrote {len(frame)} rows to {out} ({stats.summary()})")
+    return 0
+
+
+def _resolve_names(
+    client: MetricsClient, args: argparse.Namespace
+) -> tuple[dict[str, Any], list[str] | None]:
+    """Turn names and emails into ids through the directory (only when a value is not an id)."""
+    wanted = {
+        "org": _split(args.org),
+        "user": _split(args.user),
+        "service_user": _split(args.service_user),
+        "playbook": [args.playbook] if args.playbook else None,
+    }
+    ids = _split(args.ids)
+    needs_directory = any(
+        not value.startswith(("org-", "user-", "service-user-", "playbook-"))
+        for values in [*wanted.values(), ids]
+        for value in values or []
+    )
+    directory = client.directory() if needs_directory else None
+
+    def resolve(kind: str, values: list[str] | None) -> list[str] | None:
+        if values is None or directory is None:
+            return values
+        return directory.resolve(kind, values)
+
+    filters = {
+        "org_ids": resolve("org", wanted["org"]),
+        "user_ids": resolve("user", wanted["user"]),
+        "service_user_ids": resolve("service_user", wanted["service_user"]),
+    }
+    playbooks = resolve("playbook", wanted["playbook"])
+    filters["playbook_id"] = playbooks[0] if playbooks else None  # type: ignore[assignment]
+    if ids is not None and args.by is not None:
+        ids = resolve(args.by, ids)
+    return filters, ids
+
+
+def _write(frame: Any, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table = frame.reset_index()
+    for column in ("bucket_start", "bucket_end"):
+        table[column] = table[column].map(lambda stamp: stamp.isoformat())
+    if out.suffix == ".csv":
+        table.to_csv(out, index=False)
+    elif out.suffix == ".json":
+        table.to_json(out, orient="records", indent=2)
+    else:
+        try:
+            table.to_parquet(out, index=False)
+        except ImportError as exc:
+            raise InvalidParameterError(
+                "--out", "writing Parquet needs pyarrow (pip install pyarrow); use .csv or .json"
+            ) from exc
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Execute the weekly report notebook with these parameters and export it as HTML."""
+    from .report import render_weekly_report
+
+    path = render_weekly_report(
+        week=args.week,
+        tz=args.tz,
+        orgs=_split(args.org),
+        playbooks=_split(args.playbook),
+        weeks=args.weeks,
+        demo=args.demo,
+        out=args.out,
+        base_url=args.base_url,
+        cache=not args.no_cache,
+        cache_dir=args.cache_dir,
+    )
+    print(f"wrote the weekly report to {path}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """The main job on the demo enterprise: the weekly report of the last full week."""
+    from .report import render_weekly_report
+
+    path = render_weekly_report(demo=True, out=args.out)
+    print(f"wrote the weekly report to {path}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Serve the synthetic demo API over HTTP on 127.0.0.1 until Ctrl-C."""
+    from .demo import DEFAULT_SEED, FaultPlan, serve_forever
+    from .params import to_timestamp
+
+    if not 0.0 <= args.fault_rate <= 1.0:
+        raise InvalidParameterError("--fault-rate", f"got {args.fault_rate}; expected 0 to 1")
+    if args.latency_ms < 0:
+        raise InvalidParameterError("--latency-ms", f"got {args.latency_ms}; expected >= 0")
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    share = args.fault_rate / 4
+    faults = FaultPlan(
+        seed=seed,
+        rate_limit=share,
+        server_error=share,
+        drop_connection=share,
+        truncated_json=share,
+    )
+    now = to_timestamp(args.now, "--now").to_pydatetime() if args.now else None
+    serve_forever(
+        port=args.port,
+        latency=args.latency_ms / 1000.0,
+        faults=faults if args.fault_rate else None,
+        seed=seed,
+        now=now,
+    )
+    return 0
+
+
+def _cache_clear(args: argparse.Namespace) -> int:
+    from .cache import clear_cache, default_cache_dir
+
+    directory = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+    removed = clear_cache(directory)
+    print(f"removed {removed} cache file(s) from {directory}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""A synthetic enterprise and an API simulator serving it, in process or over HTTP.
+
+`generate_enterprise` builds the data, `DemoAPI` answers the Devin v3 API from it, `DemoAdapter`
+plugs `DemoAPI` into a `requests.Session`, and `DemoServer` serves it on 127.0.0.1 with optional
+latency and faults (`FaultPlan`).
+"""
+
+from metrics_toolkit.demo.enterprise import (
+    DEFAULT_SEED,
+    NEVER_MERGED,
+    NO_INDEX,
+    ORIGINS,
+    SIMPSON_ORG_A,
+    SIMPSON_ORG_B,
+    SIZES,
+    DemoEnterprise,
+    Organization,
+    Playbook,
+    Role,
+    RoleAssignment,
+    ServiceUser,
+    SessionLog,
+    User,
+    generate_enterprise,
+)
+from metrics_toolkit.demo.server import DemoServer, FaultPlan, serve_forever
+from metrics_toolkit.demo.simulator import (
+    DEMO_API_KEY,
+    DEMO_KEY_WITHOUT_PERMISSIONS,
+    DemoAPI,
+    DemoResponse,
+)
+from metrics_toolkit.demo.transport import DEMO_BASE_URL, DemoAdapter
+
+__all__ = [
+    "DEFAULT_SEED",
+    "DEMO_API_KEY",
+    "DEMO_BASE_URL",
+    "DEMO_KEY_WITHOUT_PERMISSIONS",
+    "NEVER_MERGED",
+    "NO_INDEX",
+    "ORIGINS",
+    "SIMPSON_ORG_A",
+    "SIMPSON_ORG_B",
+    "SIZES",
+    "DemoAPI",
+    "DemoAdapter",
+    "DemoEnterprise",
+    "DemoResponse",
+    "DemoServer",
+    "FaultPlan",
+    "Organization",
+    "Playbook",
+    "Role",
+    "RoleAssignment",
+    "ServiceUser",
+    "SessionLog",
+    "User",
+    "generate_enterprise",
+    "serve_forever",
+]

@@ -1,0 +1,284 @@
+"""Every exception metrics_toolkit raises on purpose, under one root.
+
+``except metrics_toolkit.MetricsError`` catches all of them::
+
+    MetricsError
+    ├── InvalidParameterError (also ValueError)   bad input, refused before any request
+    ├── InsecureTransportError (also ValueError)  the token would travel over plain http
+    ├── APIConnectionError                        no HTTP answer: connection refused, dropped, ...
+    │   └── APITimeoutError                       no answer within the client's timeout
+    ├── APIStatusError                            the server answered with an error status
+    │   ├── AuthenticationError                   401: token missing, malformed or unknown
+    │   ├── PermissionDeniedError                 403: the token lacks a permission
+    │   ├── NotFoundError                         404
+    │   ├── RequestValidationError                422: the server's ``detail`` list, readable
+    │   ├── RateLimitError                        429: carries ``retry_after`` (seconds)
+    │   └── ServerError                           5xx
+    ├── ResponseValidationError                   a 200 whose body is not JSON or breaks the schema
+    └── FetchError                                some buckets of a series still failed after retries
+
+Errors carry the request's URL (with its query, never its headers) and the status code, so the
+token never appears in an error message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "FetchError",
+    "InsecureTransportError",
+    "InvalidParameterError",
+    "MetricsError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestValidationError",
+    "ResponseValidationError",
+    "ServerError",
+    "status_error",
+]
+
+#: How many characters of an unexpected body an error message quotes.
+BODY_EXCERPT_CHARS = 200
+
+
+class MetricsError(Exception):
+    """Root of every error metrics_toolkit raises on purpose."""
+
+
+class InvalidParameterError(MetricsError, ValueError):
+    """A parameter was refused before any request was sent.
+
+    Parameters
+    ----------
+    parameter : str
+        The name of the parameter, as the user spelt it in the call.
+    message : str
+        What is wrong and what would be accepted.
+    """
+
+    def __init__(self, parameter: str, message: str) -> None:
+        self.parameter = parameter
+        super().__init__(f"{parameter}: {message}")
+
+
+class InsecureTransportError(MetricsError, ValueError):
+    """The token would be sent over plain ``http://`` to a host that is not loopback."""
+
+
+class APIConnectionError(MetricsError):
+    """No HTTP answer was received (connection refused or dropped, DNS failure, ...)."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        self.url = url
+        super().__init__(f"{message} ({url})")
+
+
+class APITimeoutError(APIConnectionError):
+    """No answer arrived within the client's timeout."""
+
+
+class APIStatusError(MetricsError):
+    """The server answered with an error status.
+
+    Attributes
+    ----------
+    status_code : int
+        The HTTP status.
+    url : str
+        The request's URL with its query string (headers, and so the token, are never kept).
+    body : Any
+        The parsed JSON body, or the text when it was not JSON.
+    """
+
+    hint = ""
+
+    def __init__(self, message: str, *, status_code: int, url: str, body: Any = None) -> None:
+        self.status_code = status_code
+        self.url = url
+        self.body = body
+        text = f"HTTP {status_code} from {url}: {message}"
+        if self.hint:
+            text += f" {self.hint}"
+        super().__init__(text)
+
+
+class AuthenticationError(APIStatusError):
+    """401: the token is missing, malformed or unknown."""
+
+    hint = "Check DEVIN_API_KEY (a service-user token starting with 'cog_')."
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the token is valid but lacks a permission; ``permission`` names it when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        url: str,
+        body: Any = None,
+        permission: str | None = None,
+    ) -> None:
+        self.permission = permission
+        if permission:
+            self.hint = f"The service user needs the {permission} permission at enterprise level."
+        super().__init__(message, status_code=status_code, url=url, body=body)
+
+
+class NotFoundError(APIStatusError):
+    """404: the path does not exist on this server (check the base URL)."""
+
+    hint = "Check the base URL (DEVIN_API_BASE_URL)."
+
+
+class RequestValidationError(APIStatusError, ValueError):
+    """422: the server refused the parameters; ``errors`` holds its ``detail`` list."""
+
+    def __init__(self, message: str, *, status_code: int, url: str, body: Any = None) -> None:
+        self.errors: list[dict[str, Any]] = _detail_list(body)
+        readable = "; ".join(_render_detail(item) for item in self.errors) or message
+        super().__init__(readable, status_code=status_code, url=url, body=body)
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests. ``retry_after`` is the server's wait in seconds, if it gave one."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        url: str,
+        body: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, status_code=status_code, url=url, body=body)
+
+
+class ServerError(APIStatusError):
+    """5xx: the server failed; the request may succeed when tried again."""
+
+
+class ResponseValidationError(MetricsError):
+    """A successful status whose body is not JSON or does not match the schema.
+
+    ``retryable`` is True when the body was cut or is not JSON at all (a proxy's error page, a
+    dropped connection): such an answer is asked again; a well-formed body that breaks the
+    schema is not.
+    """
+
+    def __init__(
+        self, message: str, *, status_code: int, url: str, body_text: str, retryable: bool = False
+    ) -> None:
+        self.status_code = status_code
+        self.url = url
+        self.retryable = retryable
+        excerpt = body_text[:BODY_EXCERPT_CHARS]
+        if len(body_text) > BODY_EXCERPT_CHARS:
+            excerpt += "..."
+        self.body_excerpt = excerpt
+        super().__init__(f"HTTP {status_code} from {url}: {message}. Body begins: {excerpt!r}")
+
+
+class FetchError(MetricsError):
+    """Some buckets of a series still failed after their retries.
+
+    Attributes
+    ----------
+    failures : list
+        One entry per failed request: its bucket, its group (or None) and the error.
+    frame : pandas.DataFrame
+        The wide frame of the buckets that did succeed.
+    """
+
+    def __init__(self, failures: Sequence[Any], frame: pd.DataFrame) -> None:
+        self.failures = list(failures)
+        self.frame = frame
+        lines = [str(failure) for failure in self.failures[:20]]
+        if len(self.failures) > 20:
+            lines.append(f"... and {len(self.failures) - 20} more")
+        super().__init__(
+            f"{len(self.failures)} request(s) still failed after retries "
+            f"({len(frame)} succeeded; the frame of those is on .frame):\n  " + "\n  ".join(lines)
+        )
+
+
+_STATUS_CLASSES: Mapping[int, type[APIStatusError]] = {
+    401: AuthenticationError,
+    404: NotFoundError,
+    422: RequestValidationError,
+    429: RateLimitError,
+}
+
+
+def status_error(
+    status_code: int,
+    *,
+    url: str,
+    body: Any,
+    retry_after: float | None = None,
+    permission: str | None = None,
+) -> APIStatusError:
+    """Map an error status to its exception class, in one place.
+
+    Parameters
+    ----------
+    status_code : int
+        The HTTP status, 400 or above.
+    url : str
+        The request URL (no headers).
+    body : Any
+        The parsed JSON body, or its text.
+    retry_after : float, optional
+        Seconds from a ``Retry-After`` header, for 429.
+    permission : str, optional
+        The permission the endpoint needs, named by a 403.
+    """
+    message = _message_of(body)
+    if status_code == 429:
+        return RateLimitError(
+            message, status_code=status_code, url=url, body=body, retry_after=retry_after
+        )
+    if status_code == 403:
+        return PermissionDeniedError(
+            message, status_code=status_code, url=url, body=body, permission=permission
+        )
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is None:
+        cls = ServerError if status_code >= 500 else APIStatusError
+    return cls(message, status_code=status_code, url=url, body=body)
+
+
+def _message_of(body: Any) -> str:
+    if isinstance(body, Mapping):
+        detail = body.get("detail", body.get("message"))
+        if isinstance(detail, str):
+            return detail
+        if detail is not None:
+            return str(detail)[:BODY_EXCERPT_CHARS]
+    if isinstance(body, str):
+        return body[:BODY_EXCERPT_CHARS] or "(empty body)"
+    return str(body)[:BODY_EXCERPT_CHARS]
+
+
+def _detail_list(body: Any) -> list[dict[str, Any]]:
+    if isinstance(body, Mapping) and isinstance(body.get("detail"), list):
+        return [item for item in body["detail"] if isinstance(item, dict)]
+    return []
+
+
+def _render_detail(item: Mapping[str, Any]) -> str:
+    location = ".".join(str(part) for part in item.get("loc", []))
+    return f"{location}: {item.get('msg', '')}".strip(": ")

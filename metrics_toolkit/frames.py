@@ -1,0 +1,349 @@
+"""Pure: answers -> DataFrames, derived metrics, exact rollups (no I/O).
+
+Naming scheme of the wide frame (one row per bucket, or per group and bucket):
+
+- index ``bucket_start`` (tz-aware, in the series' time zone); columns ``bucket_end``,
+  ``partial`` (the bucket reaches past "now": numbers incomplete), ``clipped`` (cut by the
+  requested range), ``failed`` (no answer: every metric is NA, never 0);
+- the group column when there is a breakdown: ``org_id``, ``user_id``, ``service_user_id`` or
+  ``playbook_id`` (and ``<kind>_name`` when labelled from the directory);
+- every scalar field of the answer under its API name (``sessions_created_count``, ...);
+- every nested count as ``<field>.<key>``, pandas' ``json_normalize`` convention
+  (``sessions_created_by_origin.slack``, ``sessions_with_merged_prs_by_size.xl``); an origin,
+  size or metric the server adds arrives as a column of the same form;
+- ``avg_acus_per_session`` exactly as the server sent it (0.0 for a window with no session;
+  rolled-up buckets with no session get NaN);
+- derived: ``acus_total`` (average x sessions), ``merged_pr_rate`` and ``merged_pr_rate.<size>``,
+  ``playbook_share``, ``search_share``: ratios of sums, NaN where the denominator is 0.
+
+Counts are nullable integers (``Int64``) so that a failed bucket is NA, not a fake 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .buckets import Bucket, time_buckets
+from .errors import InvalidParameterError
+from .models import SIZES, SessionMetrics
+
+__all__ = [
+    "AVERAGE_COLUMN",
+    "GROUP_COLUMNS",
+    "Row",
+    "add_derived",
+    "count_columns",
+    "long_frame",
+    "rollup",
+    "wide_frame",
+]
+
+#: The group column for each breakdown.
+GROUP_COLUMNS = {
+    "org": "org_id",
+    "user": "user_id",
+    "service_user": "service_user_id",
+    "playbook": "playbook_id",
+}
+#: The one non-additive metric of the answer: combined weighted by sessions.
+AVERAGE_COLUMN = "avg_acus_per_session"
+SESSIONS_COLUMN = "sessions_created_count"
+MERGED_COLUMN = "sessions_with_merged_prs_count"
+SIZE_FIELD = "sessions_created_by_size"
+MERGED_SIZE_FIELD = "sessions_with_merged_prs_by_size"
+#: Columns that describe the row rather than measure it.
+ROW_COLUMNS = ("bucket_end", "partial", "clipped", "failed", "error")
+#: Derived columns, recomputed from sums after every rollup.
+DERIVED_PREFIXES = ("acus_total", "merged_pr_rate", "playbook_share", "search_share")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One (group, bucket) of a series: its answer, or the error that replaced it."""
+
+    bucket: Bucket
+    group: str | None
+    metrics: SessionMetrics | None
+    error: str | None = None
+
+
+def flatten(metrics: SessionMetrics) -> dict[str, Any]:
+    """One answer as a flat dict under the naming scheme (unknown fields included)."""
+    flat: dict[str, Any] = {}
+    for name, value in metrics.model_dump().items():
+        if isinstance(value, dict):
+            for key, count in value.items():
+                flat[f"{name}.{key}"] = count
+        else:
+            flat[name] = value
+    return flat
+
+
+def wide_frame(rows: Sequence[Row], *, group_by: str | None = None) -> pd.DataFrame:
+    """The wide frame of a series: one row per (group, bucket), in the order given.
+
+    Parameters
+    ----------
+    rows : sequence of Row
+        The answers, failed ones with ``metrics=None``.
+    group_by : {"org", "user", "service_user", "playbook"}, optional
+        The breakdown, which names the group column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``bucket_start``; see the module docstring for the columns.
+    """
+    records = []
+    for row in rows:
+        record: dict[str, Any] = {
+            "bucket_start": row.bucket.start,
+            "bucket_end": row.bucket.end,
+            "partial": row.bucket.partial,
+            "clipped": row.bucket.clipped,
+            "failed": row.metrics is None,
+        }
+        if group_by is not None:
+            record[GROUP_COLUMNS[group_by]] = row.group
+        if row.metrics is not None:
+            record.update(flatten(row.metrics))
+        else:
+            record["error"] = row.error
+        records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    if frame.empty:
+        frame = pd.DataFrame(columns=["bucket_start", "bucket_end", "partial", "clipped", "failed"])
+    frame = frame.set_index("bucket_start")
+    frame = _order_columns(frame, group_by)
+    frame = _set_dtypes(frame)
+    return add_derived(frame)
+
+
+def _order_columns(frame: pd.DataFrame, group_by: str | None) -> pd.DataFrame:
+    head = [c for c in ("bucket_end", "partial", "clipped", "failed") if c in frame.columns]
+    if group_by is not None:
+        head.insert(0, GROUP_COLUMNS[group_by])
+    tail = ["error"] if "error" in frame.columns else []
+    known = [f for f in SessionMetrics.model_fields if f in frame.columns]
+    nested = [c for c in frame.columns if "." in c]
+    rest = [c for c in frame.columns if c not in {*head, *tail, *known, *nested}]
+    return frame[head + known + nested + rest + tail]
+
+
+def count_columns(frame: pd.DataFrame) -> list[str]:
+    """The additive columns: every count, nested or not, known or not."""
+    skip = {*ROW_COLUMNS, AVERAGE_COLUMN, *GROUP_COLUMNS.values()}
+    return [
+        column
+        for column in frame.columns
+        if column not in skip
+        and not column.endswith("_name")
+        and not column.startswith(DERIVED_PREFIXES)
+        and (pd.api.types.is_numeric_dtype(frame[column]) or frame[column].isna().all())
+        and not pd.api.types.is_bool_dtype(frame[column])
+    ]
+
+
+def _set_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in ("partial", "clipped", "failed"):
+        if column in frame.columns:
+            frame[column] = frame[column].astype(bool)
+    for column in count_columns(frame):
+        values = frame[column]
+        if _is_integral(values):
+            frame[column] = values.astype("Int64")
+        else:
+            frame[column] = values.astype("Float64")
+    if AVERAGE_COLUMN in frame.columns:
+        frame[AVERAGE_COLUMN] = frame[AVERAGE_COLUMN].astype("float64")
+    return frame
+
+
+def _is_integral(values: pd.Series) -> bool:
+    present = values.dropna()
+    if present.empty:
+        return True
+    try:
+        numbers = pd.to_numeric(present)
+    except (TypeError, ValueError):
+        return False
+    return bool((numbers == np.floor(numbers)).all())
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """numerator / denominator as float64, NaN where the denominator is 0 or missing."""
+    num = numerator.astype("Float64").astype("float64")
+    den = denominator.astype("Float64").astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = num / den
+    return result.where(den > 0)
+
+
+def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add (or recompute) the derived columns from the additive ones.
+
+    ``acus_total`` = ``avg_acus_per_session`` x ``sessions_created_count``; the rates are
+    ratios of sums: ``merged_pr_rate`` = merged / created, per size from the two by-size
+    counts, ``playbook_share`` and ``search_share`` over created. NaN where the denominator
+    is 0 (a window with no session has no rate) or missing (a failed bucket).
+    """
+    frame = frame.copy()
+    if SESSIONS_COLUMN not in frame.columns:
+        return frame
+    sessions = frame[SESSIONS_COLUMN]
+    if AVERAGE_COLUMN in frame.columns:
+        average = frame[AVERAGE_COLUMN].astype("float64")
+        frame["acus_total"] = average * sessions.astype("Float64").astype("float64")
+    if MERGED_COLUMN in frame.columns:
+        frame["merged_pr_rate"] = _ratio(frame[MERGED_COLUMN], sessions)
+    sizes = [c.split(".", 1)[1] for c in frame.columns if c.startswith(SIZE_FIELD + ".")]
+    for size in sorted(sizes, key=_size_order):
+        merged = f"{MERGED_SIZE_FIELD}.{size}"
+        if merged in frame.columns:
+            frame[f"merged_pr_rate.{size}"] = _ratio(frame[merged], frame[f"{SIZE_FIELD}.{size}"])
+    for share, column in (
+        ("playbook_share", "sessions_created_with_playbook_count"),
+        ("search_share", "sessions_created_with_search_count"),
+    ):
+        if column in frame.columns:
+            frame[share] = _ratio(frame[column], sessions)
+    return frame
+
+
+def _size_order(size: str) -> tuple[int, str]:
+    return (SIZES.index(size) if size in SIZES else len(SIZES), size)
+
+
+def long_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The tidy form of a wide frame: one row per bucket, group, metric and category.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``bucket_start``, ``bucket_end``, ``partial``, the group column if any,
+        ``metric`` (the API's field name, or a derived name), ``category`` (the origin or size;
+        ``"all"`` for a scalar metric) and ``value`` (float64; NaN for a failed bucket).
+    """
+    ids = ["bucket_start", "bucket_end", "partial"]
+    ids += [c for c in frame.columns if c in GROUP_COLUMNS.values() or c.endswith("_name")]
+    values = [
+        c
+        for c in frame.columns
+        if c not in ids
+        and c not in ROW_COLUMNS
+        and pd.api.types.is_numeric_dtype(frame[c])
+        and not pd.api.types.is_bool_dtype(frame[c])
+    ]
+    table = frame.reset_index()
+    melted = table.melt(id_vars=ids, value_vars=values, var_name="column", value_name="value")
+    split = melted["column"].str.split(".", n=1, expand=True)
+    melted["metric"] = split[0]
+    melted["category"] = split[1].fillna("all") if split.shape[1] > 1 else "all"
+    melted["value"] = pd.to_numeric(melted["value"]).astype("float64")
+    return melted[[*ids, "metric", "category", "value"]]
+
+
+def rollup(
+    frame: pd.DataFrame,
+    freq: Any,
+    *,
+    tz: str | None = None,
+    now: Any = None,
+) -> pd.DataFrame:
+    """Combine fine buckets into coarser ones without fetching again.
+
+    Counts are summed (a coarse bucket with a failed fine bucket is NA, not a smaller
+    number); ``avg_acus_per_session`` is re-weighted by sessions; rates are recomputed as
+    ratios of sums. A fine bucket must fall inside one coarse bucket: weeks do not nest in
+    months, so weekly rows cannot be rolled up into months (fetch days instead).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A wide frame (from :func:`wide_frame` or a fetch).
+    freq : str, timedelta or pandas offset
+        The coarser frequency, as :func:`~metrics_toolkit.buckets.time_buckets` accepts.
+    tz : str, optional
+        The calendar to align to; default the frame's index time zone.
+    now : TimeLike, optional
+        "Now" for the partial flag; default: a coarse bucket is partial when any of its fine
+        buckets is.
+
+    Raises
+    ------
+    InvalidParameterError
+        When fine buckets straddle coarse boundaries, or the frame is not a wide frame.
+    """
+    if not isinstance(frame.index, pd.DatetimeIndex) or frame.index.tz is None:
+        raise InvalidParameterError(
+            "frame", "expected a wide frame indexed by a tz-aware bucket_start"
+        )
+    if frame.empty:
+        return frame.copy()
+    zone = tz or str(frame.index.tz)
+    start = frame.index.min()
+    end = frame["bucket_end"].max()
+    coarse = time_buckets(start, end, freq, tz=zone, now=now if now is not None else end)
+    coarse_starts = pd.DatetimeIndex([b.start for b in coarse])
+    position = coarse_starts.searchsorted(frame.index, side="right") - 1
+    coarse_ends = pd.DatetimeIndex([b.end for b in coarse])
+    if (pd.DatetimeIndex(frame["bucket_end"]) > coarse_ends[position]).any():
+        raise InvalidParameterError(
+            "freq",
+            f"the frame's buckets do not nest in {freq!r} buckets (e.g. weeks in months); "
+            "fetch a finer frequency such as 'day' and roll that up",
+        )
+    group_column = next((c for c in GROUP_COLUMNS.values() if c in frame.columns), None)
+    counts = count_columns(frame)
+    table = frame.reset_index(drop=True)
+    table["_coarse"] = position
+    if AVERAGE_COLUMN in table.columns:
+        table["_acus"] = table[AVERAGE_COLUMN].fillna(0.0) * table[SESSIONS_COLUMN].astype(
+            "Float64"
+        ).astype("float64")
+        table.loc[table["failed"], "_acus"] = np.nan
+    keys = ["_coarse"] if group_column is None else [group_column, "_coarse"]
+    grouped = table.groupby(keys, sort=False, dropna=False)
+    sums = grouped[counts].sum(min_count=1)
+    failed = grouped["failed"].any()
+    sums[failed.to_numpy()] = pd.NA
+    result = sums.astype({c: frame[c].dtype for c in counts})
+    result["failed"] = failed
+    result["partial"] = grouped["partial"].any() if now is None else False
+    labels = [c for c in frame.columns if c.endswith("_name")]
+    for label in labels:
+        result[label] = grouped[label].first()
+    if AVERAGE_COLUMN in table.columns:
+        acus = grouped["_acus"].sum(min_count=1)
+        result[AVERAGE_COLUMN] = _ratio(acus, result[SESSIONS_COLUMN]).to_numpy()
+    result = result.reset_index()
+    buckets = [coarse[i] for i in result["_coarse"]]
+    result["bucket_start"] = pd.DatetimeIndex([b.start for b in buckets])
+    result["bucket_end"] = pd.DatetimeIndex([b.end for b in buckets])
+    result["clipped"] = [b.clipped for b in buckets]
+    if now is not None:
+        result["partial"] = [b.partial for b in buckets]
+    result = result.drop(columns="_coarse").set_index("bucket_start")
+    result = _order_columns(result, _group_by(group_column))
+    result = add_derived(result)
+    result.attrs = dict(frame.attrs)
+    result.attrs["freq"] = freq
+    return result
+
+
+def _group_by(group_column: str | None) -> str | None:
+    for kind, column in GROUP_COLUMNS.items():
+        if column == group_column:
+            return kind
+    return None
+
+
+def concat_sorted(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate wide frames and sort by bucket (stable, so groups keep their order)."""
+    return pd.concat(list(frames)).sort_index(kind="stable")

@@ -1,0 +1,272 @@
+"""Checking and normalising what users pass in, before any request is sent (pure, no I/O).
+
+Every function here raises :class:`~metrics_toolkit.errors.InvalidParameterError` (a
+``ValueError``) naming the parameter and what would be accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import functools
+import numbers
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any, TypeAlias
+
+import pandas as pd
+
+from .errors import InvalidParameterError
+
+__all__ = [
+    "TimeLike",
+    "check_ids",
+    "check_playbook_id",
+    "check_positive_int",
+    "check_timezone",
+    "check_window",
+    "filter_params",
+    "session_metrics_params",
+    "to_epoch_seconds",
+    "to_timestamp",
+]
+
+#: Anything accepted as a point in time.
+TimeLike: TypeAlias = "dt.datetime | dt.date | str | pd.Timestamp | int"
+
+#: Epoch values above this (the year 5138 in seconds) are taken for milliseconds and refused.
+MAX_EPOCH_SECONDS = 100_000_000_000
+
+TIME_FORMS = (
+    "a datetime (naive means {tz}), a date, an ISO 8601 string, a pandas.Timestamp "
+    "or an int of Unix epoch seconds"
+)
+
+
+def to_timestamp(value: Any, name: str, tz: str = "UTC") -> pd.Timestamp:
+    """Turn a point in time into a tz-aware :class:`pandas.Timestamp`.
+
+    Parameters
+    ----------
+    value : datetime, date, str, pandas.Timestamp or int
+        A datetime or ISO string without offset, and a date (midnight), are read in ``tz``;
+        an int is Unix epoch seconds (UTC), 0 to ``MAX_EPOCH_SECONDS``.
+    name : str
+        The parameter's name, for the error message.
+    tz : str, default "UTC"
+        IANA time zone for naive values; the result is expressed in it.
+
+    Returns
+    -------
+    pandas.Timestamp
+        Tz-aware, in ``tz``.
+
+    Raises
+    ------
+    InvalidParameterError
+        For another type, an unparsable string, a negative int or one that looks like
+        milliseconds.
+    """
+    zone = check_timezone(tz)
+    forms = TIME_FORMS.format(tz=zone)
+    if isinstance(value, bool):
+        raise InvalidParameterError(name, f"got a bool; expected {forms}")
+    if isinstance(value, numbers.Integral):
+        seconds = int(value)
+        if seconds < 0:
+            raise InvalidParameterError(name, f"{seconds} is negative; expected {forms}")
+        if seconds > MAX_EPOCH_SECONDS:
+            raise InvalidParameterError(
+                name,
+                f"{seconds} looks like milliseconds; pass Unix epoch seconds "
+                f"(e.g. {seconds // 1000})",
+            )
+        return pd.Timestamp(seconds, unit="s", tz="UTC").tz_convert(zone)
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        stamp = pd.Timestamp(value)
+    elif isinstance(value, dt.date):
+        stamp = pd.Timestamp(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError) as exc:
+            raise InvalidParameterError(
+                name, f"{value!r} is not an ISO 8601 date or time; expected {forms}"
+            ) from exc
+    else:
+        raise InvalidParameterError(name, f"got {type(value).__name__}; expected {forms}")
+    if pd.isna(stamp):
+        raise InvalidParameterError(name, f"got a missing value (NaT); expected {forms}")
+    if stamp.tzinfo is None:
+        return stamp.tz_localize(zone, ambiguous="raise", nonexistent="shift_forward")
+    return stamp.tz_convert(zone)
+
+
+def to_epoch_seconds(value: Any, name: str) -> int:
+    """Unix epoch seconds (UTC) of a point in time; sub-second parts are dropped.
+
+    Parameters
+    ----------
+    value : datetime, date, str, pandas.Timestamp or int
+        As :func:`to_timestamp` accepts, naive values read as UTC.
+    name : str
+        The parameter's name, for the error message.
+    """
+    stamp = to_timestamp(value, name)
+    return int(stamp.value // 1_000_000_000)
+
+
+@functools.lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+@functools.lru_cache(maxsize=256)
+def check_timezone(tz: Any, name: str = "tz") -> str:
+    """Return ``tz`` when it is a known IANA time zone name, else raise with suggestions.
+
+    Parameters
+    ----------
+    tz : str
+        For example ``"UTC"``, ``"Europe/Berlin"``, ``"America/New_York"``.
+    name : str, default "tz"
+        The parameter's name, for the error message.
+    """
+    if not isinstance(tz, str):
+        raise InvalidParameterError(
+            name, f"got {type(tz).__name__}; expected an IANA time zone name such as 'UTC'"
+        )
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(tz, sorted(_zone_names()), n=3, cutoff=0.6)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise InvalidParameterError(
+            name,
+            f"{tz!r} is not an IANA time zone name (such as 'UTC' or 'Europe/Berlin').{hint}",
+        ) from None
+    return tz
+
+
+def check_ids(value: Any, name: str) -> list[str] | None:
+    """Validate an optional list of ids; a single string counts as a list of one.
+
+    Parameters
+    ----------
+    value : None, str or iterable of str
+        The ids, each a non-empty string. Duplicates are dropped, order kept.
+    name : str
+        The parameter's name, for the error message.
+
+    Returns
+    -------
+    list of str or None
+        None when ``value`` is None.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, Iterable) or isinstance(value, bytes | dict):
+        raise InvalidParameterError(
+            name, f"got {type(value).__name__}; expected a list of id strings or None"
+        )
+    ids = list(value)
+    if not ids:
+        raise InvalidParameterError(
+            name, "is an empty list; pass None for no filter, or at least one id"
+        )
+    for item in ids:
+        if not isinstance(item, str) or not item.strip():
+            raise InvalidParameterError(
+                name, f"every id must be a non-empty string; got {item!r} ({type(item).__name__})"
+            )
+    return list(dict.fromkeys(ids))
+
+
+def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` when it is an int of at least ``minimum``, else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise InvalidParameterError(name, f"got {value!r}; expected an int >= {minimum}")
+    return int(value)
+
+
+def check_playbook_id(value: Any, name: str = "playbook_id") -> str | None:
+    """Return ``value`` when it is None or a non-empty string, else raise."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidParameterError(name, f"got {value!r}; expected one playbook id string or None")
+    return value
+
+
+def check_window(time_after: Any, time_before: Any) -> tuple[int, int]:
+    """Unix seconds of a half-open window ``[time_after, time_before)``, checked non-empty."""
+    after = to_epoch_seconds(time_after, "time_after")
+    before = to_epoch_seconds(time_before, "time_before")
+    if after >= before:
+        raise InvalidParameterError(
+            "time_before",
+            f"must be later than time_after (got time_after={after}, time_before={before}, "
+            "Unix seconds); windows are half-open [time_after, time_before)",
+        )
+    return after, before
+
+
+def filter_params(
+    *,
+    user_ids: Any = None,
+    service_user_ids: Any = None,
+    org_ids: Any = None,
+    playbook_id: Any = None,
+) -> dict[str, Any]:
+    """The checked filters as query parameters: id lists sorted, absent filters left out."""
+    params: dict[str, Any] = {}
+    for name, value in (
+        ("user_ids", user_ids),
+        ("service_user_ids", service_user_ids),
+        ("org_ids", org_ids),
+    ):
+        ids = check_ids(value, name)
+        if ids is not None:
+            params[name] = sorted(ids)
+    playbook = check_playbook_id(playbook_id)
+    if playbook is not None:
+        params["playbook_id"] = playbook
+    return params
+
+
+def session_metrics_params(
+    time_after: Any,
+    time_before: Any,
+    *,
+    user_ids: Any = None,
+    service_user_ids: Any = None,
+    org_ids: Any = None,
+    playbook_id: Any = None,
+) -> dict[str, Any]:
+    """The canonical query of one sessions-metrics call (same call, same dict, same cache key).
+
+    Parameters
+    ----------
+    time_after, time_before : TimeLike
+        Half-open window; naive values are UTC, ints Unix seconds.
+    user_ids, service_user_ids, org_ids : list of str, optional
+    playbook_id : str, optional
+
+    Returns
+    -------
+    dict
+        ``time_after`` and ``time_before`` as ints, then the filters present.
+    """
+    after, before = check_window(time_after, time_before)
+    params: dict[str, Any] = {"time_after": after, "time_before": before}
+    params.update(
+        filter_params(
+            user_ids=user_ids,
+            service_user_ids=service_user_ids,
+            org_ids=org_ids,
+            playbook_id=playbook_id,
+        )
+    )
+    return params
