@@ -6,25 +6,25 @@ a gap, and their union is exactly the requested range.
 
 Frequencies
 -----------
-=====================  ==================================================================
-spelling               buckets
-=====================  ==================================================================
-``"day"``, ``"D"``     calendar days in ``tz`` (23 or 25 hours across a DST change)
-``"week"``, ``"W"``    ISO weeks: Monday 00:00 to Monday 00:00 in ``tz``
-``"week-sunday"``      weeks *starting* on the named day (``week-monday`` ... ``week-sunday``;
-                       three-letter forms such as ``week-sun`` too)
-``"W-SUN"`` ...        pandas' anchored weeks, which name the day a week *ends* on:
-                       ``W-SUN`` = ``week`` (Monday start), ``W-SAT`` = ``week-sunday``
-``"month"``, ``"M"``   calendar months (``MS`` and ``ME`` too: either way the bucket is the
-                       whole month, labelled by its start)
-``"quarter"``, ``"Q"`` calendar quarters from January, April, July, October (``QS``, ``QE``)
-``"year"``, ``"Y"``    calendar years (``YS``, ``YE``)
-``"hour"``, ``"h"``    the fixed length of one hour (below)
-``"6h"``, timedelta    a fixed length: a positive whole number of seconds, given as a string
-                       (``"30min"``, ``"6h"``, ``"1h30min"``, ``"2D"``), a
-                       :class:`datetime.timedelta`, a :class:`pandas.Timedelta` or a pandas fixed
-                       offset such as ``pd.offsets.Hour(6)``
-=====================  ==================================================================
+======================  =======================================================================
+spelling                buckets
+======================  =======================================================================
+``"day"``, ``"D"``      calendar days in ``tz`` (23 or 25 hours across a DST change)
+``"week"``, ``"W"``     ISO weeks: Monday 00:00 to Monday 00:00 in ``tz``
+``"week-sunday"``       weeks *starting* on the named day (``week-monday`` ... ``week-sunday``;
+                        three-letter forms such as ``week-sun`` too)
+``"W-SUN"`` ...         pandas' anchored weeks, which name the day a week *ends* on:
+                        ``W-SUN`` = ``week`` (Monday start), ``W-SAT`` = ``week-sunday``
+``"month"``, ``"M"``    calendar months (``MS`` and ``ME`` too: either way the bucket is
+                        the whole month, labelled by its start)
+``"quarter"``, ``"Q"``  calendar quarters from January, April, July, October (``QS``, ``QE``)
+``"year"``, ``"Y"``     calendar years (``YS``, ``YE``)
+``"hour"``, ``"h"``     the fixed length of one hour (below)
+``"6h"``, timedelta     a fixed length: a positive whole number of seconds, given as a
+                        string (``"30min"``, ``"6h"``, ``"1h30min"``, ``"2D"``), a
+                        :class:`datetime.timedelta`, a :class:`pandas.Timedelta` or a pandas
+                        fixed offset such as ``pd.offsets.Hour(6)``
+======================  =======================================================================
 
 Word spellings are case-insensitive (``"Week-Sunday"``); pandas' short aliases are spelt as pandas
 spells them (``"W-SUN"``, ``"MS"``). Calendar frequencies take no multiple (``"2W"`` is refused).
@@ -40,12 +40,15 @@ Alignment
 - **Fixed lengths that divide a day** (``"1h"``, ``"6h"``, ``"15min"``, ``"1D"``) are aligned to
   the wall clock in ``tz``: a boundary is every instant at which the local clock shows a multiple
   of the length since midnight (``"6h"``: 00:00, 06:00, 12:00, 18:00), both times when the clock
-  shows it twice, and the first instant after a jump that skips one. A bucket that contains a
-  DST change is therefore shorter or longer than the length by the change; every other bucket
-  has exactly the length.
-- **Other fixed lengths** (``"7h"``, ``"2D"``, ``"7D"``) are multiples of the length since the
-  Unix epoch, 1970-01-01 00:00 UTC, whatever ``tz`` is: every bucket has exactly the length.
-  (``"7D"`` buckets therefore start on Thursdays at 00:00 UTC; use ``"week"`` for calendar weeks.)
+  shows it twice, and the first instant after a jump that skips one. So a bucket next to a DST
+  change can be shorter or longer than the length (Berlin ``"6h"``: 5 hours on the spring day,
+  7 on the autumn day); every other bucket has exactly the length. ``"1D"`` (24 h) gives the
+  same buckets as ``"day"``, except where a midnight occurs twice: it then starts at both.
+- **Other fixed lengths** (``"7h"``, ``"2D"``, ``"7D"``, ``timedelta(weeks=8)``) are counted
+  from an ``origin``: the boundaries are ``origin + k * length`` for every integer ``k``, whatever
+  ``tz`` is, so every bucket has exactly the length. :func:`time_buckets` takes ``origin=start``
+  unless told otherwise (``"7D"`` from a Wednesday gives Wednesday-to-Wednesday buckets, like
+  :func:`pandas.date_range`); :func:`bucket_floor` has no range, so it needs ``origin`` for them.
 - The requested ``start`` and ``end`` are floored to whole seconds. When one of them is not a
   boundary, the bucket it cuts is shorter than its calendar bucket and is marked ``clipped``.
 - A bucket is ``partial`` when its end is after ``now``: its numbers are not complete yet.
@@ -64,7 +67,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .errors import InvalidParameterError
-from .params import check_positive_int, check_timezone, to_timestamp
+from .params import TimeLike, check_positive_int, check_timezone, to_timestamp
 
 __all__ = [
     "ACCEPTED_FREQS",
@@ -120,7 +123,7 @@ ONE_SECOND = pd.Timedelta(seconds=1)
 NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 
 #: Anything :func:`parse_freq` accepts.
-FreqLike: TypeAlias = "str | dt.timedelta | pd.Timedelta | pd.DateOffset | Frequency"
+FreqLike: TypeAlias = "str | dt.timedelta | pd.Timedelta | pd.offsets.BaseOffset | Frequency"
 
 _Seconds: TypeAlias = npt.NDArray[np.int64]
 
@@ -172,7 +175,9 @@ class Frequency:
                 raise InvalidParameterError("freq", "a fixed frequency needs int seconds")
             if self.seconds < 1 or self.week_start:
                 raise InvalidParameterError(
-                    "freq", f"a fixed length must be at least 1 second; got {self.seconds!r}"
+                    "freq",
+                    f"a fixed length must be at least 1 second, with week_start 0; "
+                    f"got seconds={self.seconds!r}, week_start={self.week_start!r}",
                 )
         else:
             raise InvalidParameterError(
@@ -203,7 +208,7 @@ class Frequency:
     def is_wall_clock_aligned(self) -> bool:
         """True for calendar units and for fixed lengths that divide a day (aligned in ``tz``).
 
-        False for fixed lengths aligned to the Unix epoch in UTC (``"7h"``, ``"2D"``).
+        False for fixed lengths counted from an ``origin`` (``"7h"``, ``"2D"``).
         """
         return self.seconds is None or SECONDS_PER_DAY % self.seconds == 0
 
@@ -226,7 +231,8 @@ class Frequency:
         """Whether every bucket of this frequency lies inside one bucket of ``coarse``.
 
         True when each boundary of ``coarse`` is also a boundary of this frequency in every
-        time zone, so fine buckets can be rolled up into coarse ones exactly.
+        time zone (and for the same ``origin``), so fine buckets can be rolled up into coarse
+        ones exactly.
 
         Parameters
         ----------
@@ -328,7 +334,7 @@ _FIXED_STRING = re.compile(r"\s*(?:\d+\s*[A-Za-z]+\s*)+")
 _FIXED_PART = re.compile(r"(\d+)\s*([A-Za-z]+)")
 
 
-def parse_freq(freq: Any) -> Frequency:
+def parse_freq(freq: FreqLike) -> Frequency:
     """Parse a bucket frequency.
 
     Parameters
@@ -462,12 +468,13 @@ class Bucket:
 
 
 def time_buckets(
-    start: Any,
-    end: Any,
-    freq: Any,
+    start: TimeLike,
+    end: TimeLike,
+    freq: FreqLike,
     tz: str = "UTC",
     *,
-    now: Any = None,
+    now: TimeLike | None = None,
+    origin: TimeLike | None = None,
     max_buckets: int = MAX_BUCKETS,
 ) -> list[Bucket]:
     """Split the half-open range ``[start, end)`` into ordered, calendar-aligned buckets.
@@ -486,6 +493,9 @@ def time_buckets(
         IANA time zone whose calendar the boundaries follow; the buckets' timestamps are in it.
     now : same types as ``start``, optional
         The current time, for ``partial``. Default: the system clock (UTC).
+    origin : same types as ``start``, optional
+        For fixed lengths that do not divide a day only (``"7h"``, ``"7D"``): the boundaries
+        are ``origin + k * length``. Default: ``start``. Ignored for other frequencies.
     max_buckets : int, default MAX_BUCKETS
         Refuse ranges that need more buckets than this.
 
@@ -518,6 +528,7 @@ def time_buckets(
     start_s = _epoch_seconds(to_timestamp(start, "start", zone))
     end_s = _epoch_seconds(to_timestamp(end, "end", zone))
     now_stamp = pd.Timestamp.now(tz="UTC") if now is None else to_timestamp(now, "now", zone)
+    origin_s = start_s if origin is None else _epoch_seconds(to_timestamp(origin, "origin", zone))
     if start_s >= end_s:
         raise InvalidParameterError(
             "start",
@@ -527,7 +538,7 @@ def time_buckets(
     estimate = (end_s - start_s) // frequency._nominal_seconds
     if estimate > 2 * limit:
         _too_many(estimate, frequency, limit)
-    bounds = _boundaries(start_s, end_s, frequency, zone)
+    bounds = _boundaries(start_s, end_s, frequency, zone, origin_s)
     interior = bounds[(bounds > start_s) & (bounds < end_s)]
     if len(interior) + 1 > limit:
         _too_many(len(interior) + 1, frequency, limit)
@@ -550,12 +561,14 @@ def time_buckets(
     ]
 
 
-def bucket_floor(stamp: Any, freq: Any, tz: str = "UTC") -> pd.Timestamp:
+def bucket_floor(
+    stamp: TimeLike, freq: FreqLike, tz: str = "UTC", *, origin: TimeLike | None = None
+) -> pd.Timestamp:
     """The start of the (unclipped) bucket that contains a point in time.
 
     A rollup groups fine buckets by the ``bucket_floor`` of their start in the coarse
-    frequency. For every boundary ``b`` that :func:`time_buckets` makes,
-    ``bucket_floor(b, freq, tz) == b``.
+    frequency. For every boundary ``b`` that ``time_buckets(start, end, freq, tz)`` makes,
+    ``bucket_floor(b, freq, tz, origin=start) == b``.
 
     Parameters
     ----------
@@ -566,6 +579,10 @@ def bucket_floor(stamp: Any, freq: Any, tz: str = "UTC") -> pd.Timestamp:
         As :func:`time_buckets` accepts.
     tz : str, default "UTC"
         IANA time zone of the calendar.
+    origin : same types as ``stamp``, optional
+        Required for fixed lengths that do not divide a day (``"7h"``, ``"7D"``), whose
+        boundaries are ``origin + k * length``; pass the ``start`` given to
+        :func:`time_buckets`. Ignored for other frequencies.
 
     Returns
     -------
@@ -575,7 +592,8 @@ def bucket_floor(stamp: Any, freq: Any, tz: str = "UTC") -> pd.Timestamp:
     Raises
     ------
     InvalidParameterError
-        For an unreadable ``stamp``, an unknown ``freq`` or ``tz``.
+        For an unreadable ``stamp`` or ``origin``, an unknown ``freq`` or ``tz``, a missing
+        ``origin``.
 
     Examples
     --------
@@ -587,11 +605,14 @@ def bucket_floor(stamp: Any, freq: Any, tz: str = "UTC") -> pd.Timestamp:
     zone = check_timezone(tz)
     frequency = parse_freq(freq)
     seconds = _epoch_seconds(to_timestamp(stamp, "stamp", zone))
-    floored = _floor_seconds(np.array([seconds], dtype=np.int64), frequency, zone)
+    origin_s = _origin_seconds(origin, frequency, zone)
+    floored = _floor_seconds(np.array([seconds], dtype=np.int64), frequency, zone, origin_s)
     return _stamp(int(floored[0]), zone)
 
 
-def bucket_floor_index(index: Any, freq: Any, tz: str = "UTC") -> pd.DatetimeIndex:
+def bucket_floor_index(
+    index: Any, freq: FreqLike, tz: str = "UTC", *, origin: TimeLike | None = None
+) -> pd.DatetimeIndex:
     """Vectorised :func:`bucket_floor`: the bucket start of every element of an index.
 
     Parameters
@@ -603,6 +624,8 @@ def bucket_floor_index(index: Any, freq: Any, tz: str = "UTC") -> pd.DatetimeInd
         As :func:`time_buckets` accepts.
     tz : str, default "UTC"
         IANA time zone of the calendar.
+    origin : datetime, date, str, pandas.Timestamp or int, optional
+        As :func:`bucket_floor` takes it: required for fixed lengths that do not divide a day.
 
     Returns
     -------
@@ -613,7 +636,7 @@ def bucket_floor_index(index: Any, freq: Any, tz: str = "UTC") -> pd.DatetimeInd
     ------
     InvalidParameterError
         For values that are not datetimes, naive values that are ambiguous or do not exist
-        in ``tz``, an unknown ``freq`` or ``tz``.
+        in ``tz``, an unknown ``freq`` or ``tz``, a missing ``origin``.
 
     Examples
     --------
@@ -623,6 +646,7 @@ def bucket_floor_index(index: Any, freq: Any, tz: str = "UTC") -> pd.DatetimeInd
     """
     zone = check_timezone(tz)
     frequency = parse_freq(freq)
+    origin_s = _origin_seconds(origin, frequency, zone)
     try:
         values = index if isinstance(index, pd.DatetimeIndex) else pd.DatetimeIndex(index)
         if values.tz is None:
@@ -635,7 +659,7 @@ def bucket_floor_index(index: Any, freq: Any, tz: str = "UTC") -> pd.DatetimeInd
     missing = np.asarray(values.isna())
     seconds = np.zeros(len(values), dtype=np.int64)
     seconds[~missing] = np.asarray((values[~missing] - UNIX_EPOCH) // ONE_SECOND, dtype=np.int64)
-    floored = _floor_seconds(seconds[~missing], frequency, zone)
+    floored = _floor_seconds(seconds[~missing], frequency, zone, origin_s)
     result = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[s]")
     result[~missing] = floored.astype("datetime64[s]")
     floors: pd.DatetimeIndex = (
@@ -652,22 +676,39 @@ def bucket_floor_index(index: Any, freq: Any, tz: str = "UTC") -> pd.DatetimeInd
 # --------------------------------------------------------------------------------------------
 
 
-def _floor_seconds(seconds: _Seconds, frequency: Frequency, zone: str) -> _Seconds:
+def _origin_seconds(origin: TimeLike | None, frequency: Frequency, zone: str) -> int:
+    """Unix seconds of ``origin``; required only for lengths counted from it."""
+    if frequency.is_wall_clock_aligned:
+        return 0
+    if origin is None:
+        raise InvalidParameterError(
+            "origin",
+            f"{frequency.name!r} buckets do not divide a day, so they are counted from an "
+            "origin: pass the start given to time_buckets (origin=start)",
+        )
+    return _epoch_seconds(to_timestamp(origin, "origin", zone))
+
+
+def _floor_seconds(seconds: _Seconds, frequency: Frequency, zone: str, origin: int) -> _Seconds:
     """The largest boundary at or before each value."""
     if len(seconds) == 0:
         return seconds
     if not frequency.is_wall_clock_aligned:
         length = _fixed_seconds(frequency)
-        return seconds - seconds % length
-    bounds = _boundaries(int(seconds.min()), int(seconds.max()), frequency, zone)
+        return seconds - (seconds - origin) % length
+    bounds = _boundaries(int(seconds.min()), int(seconds.max()), frequency, zone, origin)
     return bounds[np.searchsorted(bounds, seconds, side="right") - 1]
 
 
-def _boundaries(low: int, high: int, frequency: Frequency, zone: str) -> _Seconds:
-    """Sorted, unique boundaries: a superset of the floor of ``low`` and all in [low, high]."""
+def _boundaries(low: int, high: int, frequency: Frequency, zone: str, origin: int) -> _Seconds:
+    """Sorted, unique boundaries: a superset of the floor of ``low`` and all in [low, high].
+
+    ``origin`` counts only for fixed lengths that do not divide a day.
+    """
     if not frequency.is_wall_clock_aligned:
         length = _fixed_seconds(frequency)
-        return np.arange(low - low % length, high + 1, length, dtype=np.int64)
+        first = low - (low - origin) % length
+        return np.arange(first, high + 1, length, dtype=np.int64)
     if frequency.seconds is not None:
         return _wall_clock_boundaries(low, high, frequency.seconds, zone)
     return _calendar_boundaries(low, high, frequency, zone)

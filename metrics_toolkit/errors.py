@@ -54,6 +54,18 @@ BODY_EXCERPT_CHARS = 200
 class MetricsError(Exception):
     """Root of every error metrics_toolkit raises on purpose."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # keyword-only constructors: rebuild from the message and the attributes instead
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type[MetricsError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """Rebuild an error for copy and pickle without calling its constructor."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class InvalidParameterError(MetricsError, ValueError):
     """A parameter was refused before any request was sent.

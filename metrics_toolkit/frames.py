@@ -31,6 +31,7 @@ import pandas as pd
 from .buckets import Bucket, time_buckets
 from .errors import InvalidParameterError
 from .models import SIZES, SessionMetrics
+from .params import to_timestamp
 
 __all__ = [
     "AVERAGE_COLUMN",
@@ -267,8 +268,9 @@ def rollup(
     ----------
     frame : pandas.DataFrame
         A wide frame (from :func:`wide_frame` or a fetch).
-    freq : str, timedelta or pandas offset
-        The coarser frequency, as :func:`~metrics_toolkit.buckets.time_buckets` accepts.
+    freq : str, timedelta, pandas offset or None
+        The coarser frequency, as :func:`~metrics_toolkit.buckets.time_buckets` accepts;
+        None combines the whole frame into one row (per group).
     tz : str, optional
         The calendar to align to; default the frame's index time zone.
     now : TimeLike, optional
@@ -289,7 +291,10 @@ def rollup(
     zone = tz or str(frame.index.tz)
     start = frame.index.min()
     end = frame["bucket_end"].max()
-    coarse = time_buckets(start, end, freq, tz=zone, now=now if now is not None else end)
+    if freq is None:
+        coarse = [Bucket(start, end, partial=now is not None and end > to_timestamp(now, "now"))]
+    else:
+        coarse = time_buckets(start, end, freq, tz=zone, now=now if now is not None else end)
     coarse_starts = pd.DatetimeIndex([b.start for b in coarse])
     position = coarse_starts.searchsorted(frame.index, side="right") - 1
     coarse_ends = pd.DatetimeIndex([b.end for b in coarse])

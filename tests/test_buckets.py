@@ -10,6 +10,8 @@ import datetime as dt
 import functools
 import itertools
 import zoneinfo
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,7 @@ from hypothesis import strategies as st
 from metrics_toolkit.buckets import (
     MAX_BUCKETS,
     Bucket,
+    FreqLike,
     Frequency,
     bucket_floor,
     bucket_floor_index,
@@ -206,14 +209,31 @@ def test_hourly_buckets_keep_both_repeated_hours() -> None:
     assert all(hours(bucket) == 1 for bucket in buckets)
 
 
-def test_fixed_length_not_dividing_a_day_is_aligned_to_the_unix_epoch() -> None:
-    buckets = time_buckets("2024-01-01", "2024-01-02", "7h", tz="Europe/Berlin", now=FAR_FUTURE)
-    interior = [bucket.time_after for bucket in buckets[1:]]
-    assert all(seconds % (7 * HOUR) == 0 for seconds in interior)
+def test_fixed_length_not_dividing_a_day_counts_from_start_or_origin() -> None:
+    # By default from start, like pandas.date_range: 7-day buckets from a Wednesday.
+    buckets = time_buckets("2024-01-03", "2024-01-20", "7D", tz="Europe/Berlin", now=FAR_FUTURE)
+    assert [str(bucket.start.date()) for bucket in buckets] == [
+        "2024-01-03",
+        "2024-01-10",
+        "2024-01-17",
+    ]
+    assert [bucket.clipped for bucket in buckets] == [False, False, True]
+    # From an explicit origin, here the Unix epoch: multiples of 7 h since 1970-01-01 00:00 UTC.
+    buckets = time_buckets(
+        "2024-01-01", "2024-01-02", "7h", tz="Europe/Berlin", now=FAR_FUTURE, origin=0
+    )
+    assert all(bucket.time_after % (7 * HOUR) == 0 for bucket in buckets[1:])
     assert all(hours(bucket) == 7 for bucket in buckets[1:-1])
     assert buckets[0].clipped
     # 2024-01-02 00:00 Berlin is 2024-01-01 23:00 UTC, exactly 67,625 x 7 h after the epoch.
     assert buckets[-1].time_before == 67_625 * 7 * HOUR and not buckets[-1].clipped
+    assert bucket_floor(buckets[1].start, "7h", "Europe/Berlin", origin=0) == buckets[1].start
+    # bucket_floor has no start to count from, so it needs the origin.
+    with pytest.raises(InvalidParameterError, match="origin=start") as excinfo:
+        bucket_floor("2024-01-01 12:00", "7h")
+    assert excinfo.value.parameter == "origin"
+    with pytest.raises(InvalidParameterError, match="origin"):
+        bucket_floor_index(pd.DatetimeIndex(["2024-01-01"], tz="UTC"), "2D")
 
 
 def test_lord_howe_half_hour_gap() -> None:
@@ -341,7 +361,7 @@ def test_bucket_floor_index_reads_naive_values_in_tz() -> None:
         (pd.offsets.YearEnd(), Frequency("year")),
     ],
 )
-def test_parse_freq_spellings(spelling: object, expected: Frequency) -> None:
+def test_parse_freq_spellings(spelling: FreqLike, expected: Frequency) -> None:
     assert parse_freq(spelling) == expected
     assert parse_freq(str(expected)) == expected  # the canonical name parses back
 
@@ -390,7 +410,7 @@ def test_fits_in(fine: str, coarse: str, fits: bool) -> None:
 @pytest.mark.parametrize(
     "freq", ["fortnight", "2W", "3M", "0h", "", "QS-FEB", 7, None, pd.Timedelta("1.5s")]
 )
-def test_unknown_freq_names_freq_and_lists_what_is_accepted(freq: object) -> None:
+def test_unknown_freq_names_freq_and_lists_what_is_accepted(freq: Any) -> None:
     with pytest.raises(InvalidParameterError) as excinfo:
         time_buckets("2024-01-01", "2024-02-01", freq, now=FAR_FUTURE)
     assert excinfo.value.parameter == "freq"
@@ -466,7 +486,7 @@ ZONES = [
     "Asia/Beirut",
 ]
 
-FREQS: list[object] = [
+FREQS: list[FreqLike] = [
     "day",
     "week",
     "week-sunday",
@@ -523,14 +543,16 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def oracle_boundaries(start: int, end: int, frequency: Frequency, zone: str) -> list[int]:
+def oracle_boundaries(
+    start: int, end: int, frequency: Frequency, zone: str, origin: int
+) -> list[int]:
     """The boundaries strictly inside (start, end), from the documented rules."""
     info = zoneinfo.ZoneInfo(zone)
     first, last = _wall(start, info), _wall(end, info)
     found: set[int] = set()
     if frequency.seconds is not None and DAY % frequency.seconds:
         length = frequency.seconds
-        found.update(range(start - start % length + length, end, length))
+        found.update(range(origin + (start - origin) // length * length, end + 1, length))
     elif frequency.seconds is not None:
         length = frequency.seconds
         margin = dt.timedelta(days=2)
@@ -576,9 +598,33 @@ def transitions(zone: str) -> tuple[int, ...]:
     return tuple(found)
 
 
+@dataclass(frozen=True)
+class Case:
+    """One drawn range: Unix seconds, and ``origin`` None for time_buckets' default."""
+
+    start: int
+    end: int
+    now: int
+    frequency: Frequency
+    zone: str
+    origin: int | None
+
+    @property
+    def effective_origin(self) -> int:
+        return self.start if self.origin is None else self.origin
+
+    def buckets(self) -> list[Bucket]:
+        return time_buckets(
+            self.start, self.end, self.frequency, self.zone, now=self.now, origin=self.origin
+        )
+
+    def floor(self, stamp: int | pd.Timestamp) -> pd.Timestamp:
+        return bucket_floor(stamp, self.frequency, self.zone, origin=self.effective_origin)
+
+
 @st.composite
-def ranges(draw: st.DrawFn) -> tuple[int, int, int, Frequency, str]:
-    """(start, end, now, frequency, zone), the start often near one of the zone's DST changes."""
+def cases(draw: st.DrawFn) -> Case:
+    """A range, frequency and zone, the start often near one of the zone's DST changes."""
     zone = draw(st.sampled_from(ZONES))
     frequency = parse_freq(draw(st.sampled_from(FREQS)))
     changes = transitions(zone)
@@ -586,15 +632,20 @@ def ranges(draw: st.DrawFn) -> tuple[int, int, int, Frequency, str]:
         start = draw(st.sampled_from(changes)) + draw(st.integers(-3 * DAY, 3 * DAY))
     else:
         start = draw(st.integers(FIRST_SECOND, LAST_SECOND))
+    origin = draw(st.none() | st.integers(0, LAST_SECOND))
     nominal = int(frequency.nominal_length.total_seconds())
     if draw(st.booleans()):  # start on a boundary sometimes
-        start = int(bucket_floor(start, frequency, zone).timestamp())
+        start = _seconds(
+            bucket_floor(start, frequency, zone, origin=start if origin is None else origin)
+        )
     span = draw(st.integers(0, 12)) * nominal + draw(st.integers(1, nominal))
     if draw(st.booleans()):  # end on a boundary sometimes
-        floor_of_end = int(bucket_floor(start + span, frequency, zone).timestamp())
+        floor_of_end = _seconds(
+            bucket_floor(start + span, frequency, zone, origin=start if origin is None else origin)
+        )
         span = floor_of_end - start if floor_of_end > start else span
     now = start + draw(st.integers(-nominal, span + nominal))
-    return start, start + span, now, frequency, zone
+    return Case(start, start + span, now, frequency, zone, origin)
 
 
 PROPERTY_SETTINGS = settings(
@@ -607,20 +658,19 @@ def _seconds(stamp: pd.Timestamp) -> int:
 
 
 @PROPERTY_SETTINGS
-@given(ranges())
-def test_buckets_tile_the_range(case: tuple[int, int, int, Frequency, str]) -> None:
-    start, end, now, frequency, zone = case
-    buckets = time_buckets(start, end, frequency, zone, now=now)
-    assert buckets[0].time_after == start and buckets[-1].time_before == end
+@given(cases())
+def test_buckets_tile_the_range(case: Case) -> None:
+    buckets = case.buckets()
+    assert buckets[0].time_after == case.start and buckets[-1].time_before == case.end
     for bucket in buckets:
         assert bucket.time_after < bucket.time_before  # non-empty
-        assert str(bucket.start.tz) == zone and str(bucket.end.tz) == zone
-        assert bucket.partial == (bucket.time_before > now)
+        assert str(bucket.start.tz) == case.zone and str(bucket.end.tz) == case.zone
+        assert bucket.partial == (bucket.time_before > case.now)
     for previous, following in itertools.pairwise(buckets):
         assert previous.end == following.start  # no gap, no overlap
     assert all(not bucket.clipped for bucket in buckets[1:-1])
-    aligned_start = bucket_floor(start, frequency, zone) == buckets[0].start
-    aligned_end = bucket_floor(end, frequency, zone) == buckets[-1].end
+    aligned_start = case.floor(case.start) == buckets[0].start
+    aligned_end = case.floor(case.end) == buckets[-1].end
     if len(buckets) == 1:
         assert buckets[0].clipped == (not aligned_start or not aligned_end)
     else:
@@ -629,32 +679,29 @@ def test_buckets_tile_the_range(case: tuple[int, int, int, Frequency, str]) -> N
 
 
 @PROPERTY_SETTINGS
-@given(ranges())
-def test_boundaries_are_aligned_and_match_the_oracle(
-    case: tuple[int, int, int, Frequency, str],
-) -> None:
-    start, end, now, frequency, zone = case
-    buckets = time_buckets(start, end, frequency, zone, now=now)
-    interior = [bucket.start for bucket in buckets[1:]]
-    assert [_seconds(stamp) for stamp in interior] == oracle_boundaries(start, end, frequency, zone)
+@given(cases())
+def test_boundaries_are_aligned_and_match_the_oracle(case: Case) -> None:
+    interior = [bucket.start for bucket in case.buckets()[1:]]
+    assert [_seconds(stamp) for stamp in interior] == oracle_boundaries(
+        case.start, case.end, case.frequency, case.zone, case.effective_origin
+    )
     for stamp in interior:
-        assert bucket_floor(stamp, frequency, zone) == stamp
-    floors = bucket_floor_index(pd.DatetimeIndex(interior), frequency, zone)
+        assert case.floor(stamp) == stamp
+    floors = bucket_floor_index(
+        pd.DatetimeIndex(interior), case.frequency, case.zone, origin=case.effective_origin
+    )
     assert list(floors) == interior
 
 
 @PROPERTY_SETTINGS
-@given(ranges(), st.lists(st.integers(0, 10**9 - 1), min_size=1, max_size=5))
-def test_floor_is_the_start_of_the_containing_bucket(
-    case: tuple[int, int, int, Frequency, str], fractions: list[int]
-) -> None:
-    start, end, _, frequency, zone = case
-    buckets = time_buckets(start, end, frequency, zone, now=end)
-    stamps = [start + (end - start) * fraction // 10**9 for fraction in fractions]
+@given(cases(), st.lists(st.integers(0, 10**9 - 1), min_size=1, max_size=5))
+def test_floor_is_the_start_of_the_containing_bucket(case: Case, fractions: list[int]) -> None:
+    buckets = case.buckets()
+    stamps = [case.start + (case.end - case.start) * fraction // 10**9 for fraction in fractions]
     index = pd.to_datetime(stamps, unit="s", utc=True)
-    floors = bucket_floor_index(index, frequency, zone)
+    floors = bucket_floor_index(index, case.frequency, case.zone, origin=case.effective_origin)
     for seconds, floor in zip(stamps, floors, strict=True):
-        assert floor == bucket_floor(seconds, frequency, zone)
+        assert floor == case.floor(seconds)
         (containing,) = [b for b in buckets if b.time_after <= seconds < b.time_before]
         if containing.clipped:
             assert floor <= containing.start
@@ -663,23 +710,22 @@ def test_floor_is_the_start_of_the_containing_bucket(
 
 
 @PROPERTY_SETTINGS
-@given(ranges())
-def test_fixed_buckets_have_their_length_unless_the_clock_jumps(
-    case: tuple[int, int, int, Frequency, str],
-) -> None:
-    start, end, now, frequency, zone = case
-    assume(frequency.seconds is not None)
-    info = zoneinfo.ZoneInfo(zone)
-    for bucket in time_buckets(start, end, frequency, zone, now=now):
-        # A bucket that starts where the clock jumped over a boundary can be shorter.
-        same_offset = _offset(bucket.time_after - 1, info) == _offset(bucket.time_before - 1, info)
-        if not bucket.clipped and (same_offset or not frequency.is_wall_clock_aligned):
-            assert bucket.duration == frequency.length
+@given(cases())
+def test_fixed_buckets_have_their_length_unless_the_clock_jumps(case: Case) -> None:
+    assume(case.frequency.seconds is not None)
+    info = zoneinfo.ZoneInfo(case.zone)
+    for bucket in case.buckets():
+        # A bucket that starts or ends where the clock jumped over a boundary can be shorter.
+        same_offset = _offset(bucket.time_after - 1, info) == _offset(bucket.time_before, info)
+        if not bucket.clipped and (same_offset or not case.frequency.is_wall_clock_aligned):
+            assert bucket.duration == case.frequency.length
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.sampled_from(FREQS), st.sampled_from(FREQS))
-def test_fits_in_means_coarse_boundaries_are_fine_boundaries(fine: object, coarse: object) -> None:
+def test_fits_in_means_coarse_boundaries_are_fine_boundaries(
+    fine: FreqLike, coarse: FreqLike
+) -> None:
     fine_freq, coarse_freq = parse_freq(fine), parse_freq(coarse)
     assume(fine_freq.fits_in(coarse_freq))
     for zone in ("Europe/Berlin", "Australia/Lord_Howe"):
