@@ -60,7 +60,7 @@ import datetime as dt
 import re
 import zoneinfo
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -509,8 +509,9 @@ def time_buckets(
     Raises
     ------
     InvalidParameterError
-        ``start`` / ``end`` unreadable or ``start >= end`` (after flooring to seconds); an
-        unknown ``freq``; an unknown ``tz``; more than ``max_buckets`` buckets.
+        ``start`` / ``end`` / ``now`` / ``origin`` unreadable, or ``start >= end`` (after
+        flooring to seconds); an unknown ``freq``; an unknown ``tz``; more than
+        ``max_buckets`` buckets.
 
     Examples
     --------
@@ -826,7 +827,7 @@ def _contains(sorted_values: _Seconds, value: int) -> bool:
     return position < len(sorted_values) and int(sorted_values[position]) == value
 
 
-def _too_many(count: int, frequency: Frequency, limit: int) -> None:
+def _too_many(count: int, frequency: Frequency, limit: int) -> NoReturn:
     raise InvalidParameterError(
         "freq",
         f"[start, end) needs about {count:,} buckets of {frequency.name!r}, more than "

@@ -309,7 +309,7 @@ class MetricsClient:
         api : DemoAPI, optional
             The simulator to answer from; default a new one over ``generate_enterprise(seed)``.
         now : datetime, optional
-            The demo's "now" (default: the enterprise's end, the last whole hour).
+            The demo's "now", where its year of sessions ends (default: the last whole hour).
         seed : int, optional
             Seed of the synthetic enterprise.
         **settings
@@ -319,8 +319,10 @@ class MetricsClient:
         from .demo import DEMO_API_KEY, DEMO_BASE_URL, DemoAdapter, DemoAPI, generate_enterprise
 
         if api is None:
-            enterprise = generate_enterprise() if seed is None else generate_enterprise(seed=seed)
-            api = DemoAPI(enterprise, now=now)
+            options: dict[str, Any] = {"end": now}
+            if seed is not None:
+                options["seed"] = seed
+            api = DemoAPI(generate_enterprise(**options))
         demo_api = api
         settings.setdefault("now", lambda: demo_api.now)
         in_memory = settings.get("cache_dir") is None

@@ -98,7 +98,14 @@ def to_timestamp(value: Any, name: str, tz: str = "UTC") -> pd.Timestamp:
     if pd.isna(stamp):
         raise InvalidParameterError(name, f"got a missing value (NaT); expected {forms}")
     if stamp.tzinfo is None:
-        return stamp.tz_localize(zone, ambiguous="raise", nonexistent="shift_forward")
+        try:
+            return stamp.tz_localize(zone, ambiguous="raise", nonexistent="shift_forward")
+        except ValueError:  # the local time occurs twice (clocks set back)
+            raise InvalidParameterError(
+                name,
+                f"{value!r} happens twice in {zone} (the clocks go back then); give an "
+                "offset, e.g. '2026-10-25T02:30:00+02:00'",
+            ) from None
     return stamp.tz_convert(zone)
 
 
