@@ -15,7 +15,7 @@
     │   ├── RateLimitError                        429: carries ``retry_after`` (seconds)
     │   └── ServerError                           5xx
     ├── ResponseValidationError                   a 200 whose body is not JSON or breaks the schema
-    └── FetchError                                some buckets of a series still failed after retries
+    └── FetchError                                buckets of a series still failed after retries
 
 Errors carry the request's URL (with its query, never its headers) and the status code, so the
 token never appears in an error message.

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from .directory import Directory
 
 __all__ = [
-    "DEFAULT_WORKERS",
     "BREAKDOWNS",
+    "DEFAULT_WORKERS",
     "BucketFailure",
     "FetchStats",
     "PartialFetchWarning",

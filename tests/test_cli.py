@@ -21,18 +21,45 @@ from metrics_toolkit.demo import DEMO_API_KEY
 def test_fetch_writes_csv_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     csv_path = tmp_path / "weekly.csv"
     status = cli.main(
-        ["fetch", "--start", "2026-09-07", "--end", "2026-10-05", "--freq", "week", "--demo",
-         "--quiet", "--by", "org", "--out", str(csv_path)]
+        [
+            "fetch",
+            "--start",
+            "2026-09-07",
+            "--end",
+            "2026-10-05",
+            "--freq",
+            "week",
+            "--demo",
+            "--quiet",
+            "--by",
+            "org",
+            "--out",
+            str(csv_path),
+        ]
     )
     assert status == 0
     assert "wrote 20 rows" in capsys.readouterr().out
     table = pd.read_csv(csv_path)
     assert len(table) == 20 and {"org_id", "org_name", "sessions_created_count"} <= set(table)
     json_path = tmp_path / "weekly.json"
-    assert cli.main(
-        ["fetch", "--start", "2026-09-07", "--end", "2026-10-05", "--demo", "--quiet",
-         "--org", "Platform", "--out", str(json_path)]
-    ) == 0
+    assert (
+        cli.main(
+            [
+                "fetch",
+                "--start",
+                "2026-09-07",
+                "--end",
+                "2026-10-05",
+                "--demo",
+                "--quiet",
+                "--org",
+                "Platform",
+                "--out",
+                str(json_path),
+            ]
+        )
+        == 0
+    )
     records = json.loads(json_path.read_text())
     assert len(records) == 4 and records[0]["bucket_start"].startswith("2026-09-07T00:00:00")
     client = mt.MetricsClient.demo()
@@ -56,7 +83,7 @@ def test_bad_arguments_exit_2_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], parameter: str
 ) -> None:
     base = {"--start": "2026-09-01", "--end": "2026-10-01", "--out": str(tmp_path / "o.csv")}
-    for flag, value in zip(arguments[::2], arguments[1::2]):
+    for flag, value in zip(arguments[::2], arguments[1::2], strict=True):
         base[flag] = value
     argv = ["fetch", "--demo", "--quiet", *[part for pair in base.items() for part in pair]]
     assert cli.main(argv) == 2
@@ -77,7 +104,10 @@ def test_serve_demo_answers_like_the_in_process_demo(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DEVIN_API_KEY"}
     process = subprocess.Popen(
         [str(script), "serve-demo", "--port", str(port), "--now", "2026-11-25T03:00:00Z"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 30

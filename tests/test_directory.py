@@ -11,7 +11,12 @@ import pytest
 
 import metrics_toolkit as mt
 from metrics_toolkit.client import ORGANIZATIONS, PLAYBOOKS, SERVICE_USERS, USERS
-from metrics_toolkit.demo import DEMO_API_KEY, DEMO_KEY_WITHOUT_PERMISSIONS, DemoEnterprise, DemoServer
+from metrics_toolkit.demo import (
+    DEMO_API_KEY,
+    DEMO_KEY_WITHOUT_PERMISSIONS,
+    DemoEnterprise,
+    DemoServer,
+)
 
 from .conftest import NOW
 
@@ -41,7 +46,7 @@ def test_every_page_is_walked_with_exactly_ceil_n_over_size_requests(
         assert len(sent) == math.ceil(expected / page_size), endpoint.path
         assert all(query["first"] == [str(page_size)] for query in sent)
         assert "after" not in sent[0] and all("after" in query for query in sent[1:])
-        server._requests.clear()  # noqa: SLF001 - count per list
+        server._requests.clear()
 
 
 def test_users_span_several_pages_by_default(
@@ -100,8 +105,14 @@ def test_a_breakdown_is_labelled_and_unknown_ids_are_kept(
     known = [u.user_id for u in enterprise.users[:2]]
     deleted = "user-deleted0000"
     frame = mt.fetch_series(
-        demo_client, "2026-10-01", "2026-11-01", "month", by="user", ids=[*known, deleted],
-        directory=directory, progress=False,
+        demo_client,
+        "2026-10-01",
+        "2026-11-01",
+        "month",
+        by="user",
+        ids=[*known, deleted],
+        directory=directory,
+        progress=False,
     )
     assert list(frame["user_id"]) == [*known, deleted]
     assert list(frame["user_name"]) == [enterprise.users[0].name, enterprise.users[1].name, deleted]
@@ -122,9 +133,7 @@ def test_labelling_makes_no_call(http_client: mt.MetricsClient, server: DemoServ
     assert set(labelled["org_name"]) == {o.name for o in directory.organizations}
 
 
-def test_the_directory_is_kept_and_refreshed_on_request(
-    server: DemoServer, tmp_path: Path
-) -> None:
+def test_the_directory_is_kept_and_refreshed_on_request(server: DemoServer, tmp_path: Path) -> None:
     client = mt.MetricsClient(DEMO_API_KEY, base_url=server.url, cache_dir=tmp_path, now=NOW)
     client.directory()
     first = server.request_count
@@ -150,7 +159,7 @@ def test_list_errors_name_their_permission(server: DemoServer) -> None:
             call()
         assert caught.value.permission == permission
         assert permission in str(caught.value)
-    with pytest.raises(mt.RequestValidationError, match="query.first"):
+    with pytest.raises(mt.RequestValidationError, match=r"query\.first"):
         mt.MetricsClient(DEMO_API_KEY, base_url=server.url, cache=False).request(
             USERS, {"first": 500}
         )

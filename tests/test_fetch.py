@@ -118,7 +118,11 @@ def test_rates_are_ratios_of_sums_and_nan_without_sessions(
 ) -> None:
     playbook = enterprise.playbooks[-1]  # launched mid-year: early weeks have no sessions
     frame = mt.fetch_series(
-        demo_client, "2026-01-05", "2026-11-02", "week", playbook_id=playbook.playbook_id,
+        demo_client,
+        "2026-01-05",
+        "2026-11-02",
+        "week",
+        playbook_id=playbook.playbook_id,
         progress=False,
     )
     empty = frame[COUNT] == 0
@@ -287,8 +291,11 @@ def test_5xx_bursts_and_429s_are_survived(demo_api: DemoAPI) -> None:
         reference = mt.fetch_series(client_for(server, None), "2026-06-01", "2026-09-01", "day")
         server.faults = plan
         faulty = mt.fetch_series(
-            client_for(server, None, max_retries=8, backoff=0.001), "2026-06-01", "2026-09-01",
-            "day", progress=False,
+            client_for(server, None, max_retries=8, backoff=0.001),
+            "2026-06-01",
+            "2026-09-01",
+            "day",
+            progress=False,
         )
     pd.testing.assert_frame_equal(metric_frame(faulty), metric_frame(reference))
 
@@ -312,7 +319,9 @@ def test_a_settled_range_is_served_from_cache_with_zero_requests(
 def test_provisional_windows_expire_and_windows_past_now_are_never_cached(
     server: DemoServer, tmp_path: Path
 ) -> None:
-    policy = mt.CachePolicy(settle_period=dt.timedelta(days=14), provisional_ttl=dt.timedelta(seconds=1))
+    policy = mt.CachePolicy(
+        settle_period=dt.timedelta(days=14), provisional_ttl=dt.timedelta(seconds=1)
+    )
     client = client_for(server, tmp_path, cache_policy=policy)
     # three days: settled (ended 20 days before now), provisional (ended 2 days ago), and today
     settled = ("2026-11-04", "2026-11-05")
@@ -333,7 +342,9 @@ def test_provisional_windows_expire_and_windows_past_now_are_never_cached(
 
 
 def test_two_tokens_never_share_cache_entries(enterprise: DemoEnterprise, tmp_path: Path) -> None:
-    api = DemoAPI(enterprise, now=NOW, tokens={"cog_team_a": ALL_PERMISSIONS, "cog_team_b": ALL_PERMISSIONS})
+    api = DemoAPI(
+        enterprise, now=NOW, tokens={"cog_team_a": ALL_PERMISSIONS, "cog_team_b": ALL_PERMISSIONS}
+    )
     with DemoServer(api) as server:
         for token in ("cog_team_a", "cog_team_b", "cog_team_a"):
             client = mt.MetricsClient(token, base_url=server.url, cache_dir=tmp_path, now=NOW)
@@ -365,7 +376,9 @@ def test_an_interrupted_fetch_resumes_with_only_the_missing_buckets(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        mt.fetch_series(client, "2026-01-05", "2026-11-02", "week", workers=4, on_progress=interrupt)
+        mt.fetch_series(
+            client, "2026-01-05", "2026-11-02", "week", workers=4, on_progress=interrupt
+        )
     first = server.request_count
     assert 0 < first < 43
     frame = mt.fetch_series(client_for(server, tmp_path), "2026-01-05", "2026-11-02", "week")
@@ -418,11 +431,18 @@ def test_clear_cache(server: DemoServer, tmp_path: Path) -> None:
     ],
 )
 def test_dst_weeks_are_sent_as_local_calendar_weeks(
-    http_client: mt.MetricsClient, server: DemoServer, tz: str, start: str, end: str,
+    http_client: mt.MetricsClient,
+    server: DemoServer,
+    tz: str,
+    start: str,
+    end: str,
     hours: list[int],
 ) -> None:
     frame = mt.fetch_series(http_client, start, end, "week", tz=tz, progress=False)
-    lengths = [(e - s) / pd.Timedelta(hours=1) for s, e in zip(frame.index, frame["bucket_end"])]
+    lengths = [
+        (e - s) / pd.Timedelta(hours=1)
+        for s, e in zip(frame.index, frame["bucket_end"], strict=True)
+    ]
     assert lengths == hours
     assert all(stamp.hour == 0 and stamp.weekday() == 0 for stamp in frame.index)
     sent = sorted(int(parse_qs(urlsplit(t).query)["time_after"][0]) for t in server.requests)

@@ -39,7 +39,7 @@ def rows(*bodies: dict[str, Any] | None, freq: str = "day", group: str | None = 
             None if body is None else mt.SessionMetrics.model_validate(body),
             None if body is not None else "ServerError: HTTP 500",
         )
-        for bucket, body in zip(buckets, bodies)
+        for bucket, body in zip(buckets, bodies, strict=True)
     ]
 
 
@@ -129,7 +129,14 @@ def test_rollup_keeps_groups_apart() -> None:
 def test_long_frame_is_tidy() -> None:
     frame = mt.wide_frame(rows(payload(10, 4, 2.5), payload(6, 1, 1.0)))
     tidy = mt.long_frame(frame)
-    assert list(tidy.columns) == ["bucket_start", "bucket_end", "partial", "metric", "category", "value"]
+    assert list(tidy.columns) == [
+        "bucket_start",
+        "bucket_end",
+        "partial",
+        "metric",
+        "category",
+        "value",
+    ]
     slack = tidy[(tidy["metric"] == "sessions_created_by_origin") & (tidy["category"] == "slack")]
     assert list(slack["value"]) == [5.0, 3.0]
     count = tidy[tidy["metric"] == "sessions_created_count"]

@@ -40,8 +40,16 @@ def test_public_api_is_explicit_sorted_and_importable() -> None:
     for name in mt.__all__:
         assert hasattr(mt, name), name
     modules = [
-        "buckets", "cache", "client", "directory", "errors", "fetch", "frames", "models",
-        "params", "demo",
+        "buckets",
+        "cache",
+        "client",
+        "directory",
+        "errors",
+        "fetch",
+        "frames",
+        "models",
+        "params",
+        "demo",
     ]
     for module_name in modules:
         module = importlib.import_module(f"metrics_toolkit.{module_name}")
@@ -85,4 +93,4 @@ def test_readme_python_examples_run(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert len(blocks) >= 3
     namespace: dict[str, Any] = {}
     for block in blocks:
-        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the docs are code
+        exec(compile(block, "README.md", "exec"), namespace)  # the docs are code
