@@ -48,6 +48,7 @@ from .models import (
     ServiceUser,
     SessionMetrics,
     User,
+    combine_metrics,
 )
 from .params import TimeLike, check_positive_int, session_metrics_params, to_timestamp
 
@@ -230,6 +231,10 @@ class MetricsClient:
         Allow sending the token over plain ``http://`` to a host that is not loopback.
     directory_ttl : datetime.timedelta, default 1 day
         How long the directory lists (organizations, users, ...) are reused.
+    max_window : datetime.timedelta, optional
+        The longest window asked in one call; :meth:`session_metrics` splits a longer one into
+        consecutive calls and combines them exactly (counts summed, the average re-weighted).
+        None: no limit (the API publishes none).
 
     Raises
     ------
@@ -260,6 +265,7 @@ class MetricsClient:
         now: dt.datetime | pd.Timestamp | Callable[[], dt.datetime] | None = None,
         allow_insecure_http: bool = False,
         directory_ttl: dt.timedelta = DEFAULT_DIRECTORY_TTL,
+        max_window: dt.timedelta | None = None,
         _adapter: BaseAdapter | None = None,
         _cache_in_memory: bool = False,
     ) -> None:
@@ -286,6 +292,13 @@ class MetricsClient:
                 "directory_ttl", f"got {directory_ttl!r}; expected a timedelta >= 0"
             )
         self.directory_ttl = directory_ttl
+        if max_window is not None and (
+            not isinstance(max_window, dt.timedelta) or max_window.total_seconds() < 1
+        ):
+            raise InvalidParameterError(
+                "max_window", f"got {max_window!r}; expected a timedelta of at least 1 second"
+            )
+        self.max_window = max_window
         self._directory: tuple[float, Directory] | None = None
         self._directory_lock = threading.Lock()
         self._gate = RateGate(max_requests_per_second)
@@ -422,7 +435,18 @@ class MetricsClient:
             org_ids=org_ids,
             playbook_id=playbook_id,
         )
-        return self.request(SESSION_METRICS, params, refresh=refresh).data
+        windows = _split_window(params["time_after"], params["time_before"], self.max_window)
+        if len(windows) == 1:
+            return self.request(SESSION_METRICS, params, refresh=refresh).data
+        parts = [
+            self.request(
+                SESSION_METRICS,
+                {**params, "time_after": after, "time_before": before},
+                refresh=refresh,
+            ).data
+            for after, before in windows
+        ]
+        return combine_metrics(parts)
 
     def session_metrics_frame(
         self, start: TimeLike, end: TimeLike, freq: Any = "week", **options: Any
@@ -716,6 +740,16 @@ def _check_positive_number(value: Any, name: str, *, allow_zero: bool = False) -
         bound = ">= 0" if allow_zero else "> 0"
         raise InvalidParameterError(name, f"got {value!r}; expected a number of seconds {bound}")
     return float(value)
+
+
+def _split_window(
+    after: int, before: int, max_window: dt.timedelta | None
+) -> list[tuple[int, int]]:
+    """Consecutive half-open windows of at most ``max_window`` covering ``[after, before)``."""
+    if max_window is None:
+        return [(after, before)]
+    step = int(max_window.total_seconds())
+    return [(start, min(start + step, before)) for start in range(after, before, step)]
 
 
 def _check_text(value: Any, name: str) -> str:

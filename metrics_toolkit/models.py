@@ -8,6 +8,7 @@ or ``true`` for a count breaks the schema and is reported, not silently coerced.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +29,7 @@ __all__ = [
     "SessionMetrics",
     "User",
     "ValidationErrorItem",
+    "combine_metrics",
 ]
 
 #: Session origins the API documents, in the spec's order. The server may send more.
@@ -139,9 +141,37 @@ class HTTPValidationError(APIModel):
     """Every problem with the request's parameters."""
 
 
-def extra_fields(model: BaseModel) -> dict[str, Any]:
-    """Fields the server sent that the model does not declare (empty dict when none)."""
-    return dict(model.model_extra or {})
+def combine_metrics(parts: Sequence[SessionMetrics]) -> SessionMetrics:
+    """One answer for adjacent windows from the answers for each (pure, exact).
+
+    Counts are summed, unknown ones too; ``avg_acus_per_session`` is weighted by
+    ``sessions_created_count`` (0.0 when there is no session, as the API sends). An unknown
+    field that is not a number is kept when every part agrees, else as the list of the values.
+
+    Parameters
+    ----------
+    parts : sequence of SessionMetrics
+        Answers for disjoint windows with the same filters; at least one.
+    """
+    if not parts:
+        raise ValueError("combine_metrics needs at least one answer")
+    dumped = [part.model_dump() for part in parts]
+    sessions = sum(d["sessions_created_count"] for d in dumped)
+    acus = sum(d["avg_acus_per_session"] * d["sessions_created_count"] for d in dumped)
+    combined: dict[str, Any] = {"avg_acus_per_session": acus / sessions if sessions else 0.0}
+    for key in dict.fromkeys(k for d in dumped for k in d if k != "avg_acus_per_session"):
+        values = [d[key] for d in dumped if key in d]
+        if all(isinstance(v, dict) for v in values):
+            counts: dict[str, Any] = {}
+            for value in values:
+                for name, count in value.items():
+                    counts[name] = counts.get(name, 0) + count
+            combined[key] = counts
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            combined[key] = sum(values)
+        else:
+            combined[key] = values[0] if all(v == values[0] for v in values) else values
+    return SessionMetrics.model_validate(combined)
 
 
 # -- the directory: organizations, users, service users, playbooks -----------------------------

@@ -428,3 +428,30 @@ def test_the_demo_client_needs_no_key_and_no_network() -> None:
     metrics = client.session_metrics(WEEK_START, WEEK_END)
     assert metrics.sessions_created_count > 0
     assert "memory" in repr(client)
+
+
+def test_a_long_window_is_split_and_combined_exactly(demo_api: DemoAPI, server: DemoServer) -> None:
+    whole = mt.MetricsClient(DEMO_API_KEY, base_url=server.url, cache=False)
+    split = mt.MetricsClient(
+        DEMO_API_KEY, base_url=server.url, cache=False, max_window=dt.timedelta(days=30)
+    )
+    expected = whole.session_metrics("2026-01-01", "2026-11-01")
+    before = server.request_count
+    combined = split.session_metrics("2026-01-01", "2026-11-01")
+    assert server.request_count - before == 11  # 304 days in 30-day windows
+    assert combined.model_dump(exclude={"avg_acus_per_session"}) == expected.model_dump(
+        exclude={"avg_acus_per_session"}
+    )
+    assert combined.avg_acus_per_session == pytest.approx(expected.avg_acus_per_session)
+    with pytest.raises(mt.InvalidParameterError, match="max_window"):
+        mt.MetricsClient(DEMO_API_KEY, cache=False, max_window=dt.timedelta(0))
+
+
+def test_errors_survive_copy_and_pickle() -> None:
+    import copy
+    import pickle
+
+    error = mt.RateLimitError("slow down", status_code=429, url="https://x/y", retry_after=3.0)
+    for clone in (copy.deepcopy(error), pickle.loads(pickle.dumps(error))):
+        assert type(clone) is mt.RateLimitError
+        assert clone.retry_after == 3.0 and str(clone) == str(error)
