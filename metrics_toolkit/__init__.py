@@ -32,6 +32,7 @@ from .models import (
     SessionCountsBySize,
     SessionMetrics,
     ValidationErrorItem,
+    combine_metrics,
 )
 
 __version__ = "0.1.0"
@@ -68,6 +69,7 @@ __all__ = [
     "__version__",
     "add_derived",
     "clear_cache",
+    "combine_metrics",
     "default_cache_dir",
     "fetch_series",
     "long_frame",
