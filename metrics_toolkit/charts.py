@@ -50,7 +50,9 @@ from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 from matplotlib.colors import to_rgb
 from matplotlib.container import BarContainer
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
+from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 from matplotlib.transforms import Bbox
 
@@ -95,14 +97,14 @@ ORIGIN_COLORS: dict[str, str] = {
 }
 #: One colour per documented size, light (XS) to dark (XL), the same in every chart.
 SIZE_COLORS: dict[str, str] = {
-    "xs": "#fde725",
-    "s": "#5ec962",
+    "xs": "#e3b505",
+    "s": "#6cc24a",
     "m": "#21918c",
     "l": "#3b528b",
     "xl": "#440154",
 }
 #: Colours for categories the server adds (an origin or size we do not know yet).
-FALLBACK_COLORS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d")
+FALLBACK_COLORS = ("#393b79", "#637939", "#e7ba52", "#843c39", "#7b4173", "#525252")
 #: Colours for groups (orgs, users, ...): tab10 without its grey, which "other" uses.
 GROUP_PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -134,9 +136,12 @@ HEADROOM = 1.1
 INCOMPLETE_HATCH = "////"
 #: How much an incomplete bar's face is blended towards white (its hatch keeps the colour).
 INCOMPLETE_LIGHTEN = 0.6
-#: Most labelled ticks on the date axis (days and hours get fewer: their labels are longer).
+#: Most labelled ticks on the date axis; fewer when they would not fit side by side.
 MAX_DATE_LABELS = 13
-MAX_DAY_LABELS = 9
+#: Least gap between two tick labels, in em.
+LABEL_GAP_EM = 1.5
+#: Share of the axes' width left for the plot once a legend on the right takes its room.
+PLOT_SHARE = 0.85
 #: Failed buckets named in the note before "...".
 MAX_NAMED_FAILURES = 3
 
@@ -159,6 +164,8 @@ ROW_FLAGS = ("partial", "clipped", "failed")
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 SECONDS_PER_DAY = 86_400
+
+_TEXT_TO_PATH = TextToPath()
 
 _Floats = npt.NDArray[np.float64]
 _Flags = npt.NDArray[np.bool_]
@@ -300,7 +307,7 @@ def _bucket_table(frame: pd.DataFrame) -> pd.DataFrame:
             .groupby(level=0, sort=True)
             .sum(min_count=1)
         )
-        totals = _floats(table[SESSIONS_COLUMN])
+        totals = _column(table, SESSIONS_COLUMN)
         with np.errstate(divide="ignore", invalid="ignore"):
             average = np.where(totals > 0, acus_sum.to_numpy(dtype=float) / totals, np.nan)
         table[AVERAGE_COLUMN] = average
@@ -312,6 +319,13 @@ def _bucket_table(frame: pd.DataFrame) -> pd.DataFrame:
 def _floats(values: pd.Series) -> _Floats:
     """A column as float64 with NaN for NA."""
     return pd.to_numeric(values).astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _column(table: pd.DataFrame, name: str) -> _Floats:
+    """``table[name]`` as float64, all NaN when absent (a frame whose every call failed)."""
+    if name not in table.columns:
+        return np.full(len(table), np.nan)
+    return _floats(table[name])
 
 
 def _category_columns(table: pd.DataFrame, field: str, order: Sequence[str]) -> list[str]:
@@ -481,7 +495,7 @@ def _kpi_values(table: pd.DataFrame) -> pd.DataFrame:
     """The KPI columns of a per-bucket table, float64, the average recomputed from sums."""
     values = pd.DataFrame(index=table.index)
     for metric in KPI_METRICS:
-        values[metric] = _floats(table[metric]) if metric in table.columns else np.nan
+        values[metric] = _column(table, metric)
     with np.errstate(divide="ignore", invalid="ignore"):
         sessions = values[SESSIONS_COLUMN]
         values[AVERAGE_COLUMN] = (values[ACUS_COLUMN] / sessions).where(sessions > 0)
@@ -595,15 +609,10 @@ def _bucket_label(stamp: pd.Timestamp, freq: Frequency, previous: pd.Timestamp |
     return _weekday_day_month(stamp)
 
 
-def _label_positions(buckets: _Buckets) -> list[int]:
-    """Which buckets get a tick label: all of them, or every k-th (days: Mondays)."""
+def _label_positions(buckets: _Buckets, most: int) -> list[int]:
+    """Which buckets get a tick label: all of them, or every k-th (days: Mondays, weekly)."""
     count = len(buckets.starts)
-    daily = buckets.freq.label == "day" or (
-        buckets.freq.seconds is not None and buckets.freq.seconds % SECONDS_PER_DAY == 0
-    )
-    short = daily or (buckets.freq.seconds is not None and buckets.freq.seconds < SECONDS_PER_DAY)
-    most = MAX_DAY_LABELS if short else MAX_DATE_LABELS
-    step = math.ceil(count / most)
+    step = math.ceil(count / max(1, most))
     if step <= 1:
         return list(range(count))
     first = 0
@@ -612,6 +621,23 @@ def _label_positions(buckets: _Buckets) -> list[int]:
         mondays = [i for i, start in enumerate(buckets.starts) if start.weekday() == 0]
         first = mondays[0] if mondays else 0
     return list(range(first, count, step))
+
+
+def _labels_that_fit(ax: Axes, buckets: _Buckets) -> int:
+    """How many tick labels fit side by side across ``ax`` (at most MAX_DATE_LABELS).
+
+    The widest label is measured at the tick font; the axes' width is its current one, less
+    the room a legend on the right will take.
+    """
+    font = FontProperties(size=plt.rcParams["xtick.labelsize"])
+    widest = max(
+        _TEXT_TO_PATH.get_text_width_height_descent(line, font, ismath=False)[0]
+        for stamp in buckets.starts
+        for line in _bucket_label(stamp, buckets.freq, None).splitlines()
+    )
+    width = ax.bbox.width * 72 / ax.figure.dpi * PLOT_SHARE  # points
+    per_label = widest + LABEL_GAP_EM * font.get_size_in_points()
+    return min(MAX_DATE_LABELS, max(2, math.floor(width / per_label)))
 
 
 def _window(buckets: _Buckets) -> str:
@@ -658,7 +684,7 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> Axes:
 
 def _date_axis(ax: Axes, buckets: _Buckets) -> None:
     """One position per bucket, a minor tick on each, labels on a readable subset."""
-    positions = _label_positions(buckets)
+    positions = _label_positions(buckets, _labels_that_fit(ax, buckets))
     labels: list[str] = []
     previous: pd.Timestamp | None = None
     for position in positions:
@@ -698,12 +724,13 @@ def _legend(ax: Axes, *, reverse: bool = False) -> None:
 
 def _line(
     ax: Axes, buckets: _Buckets, values: _Floats, *, color: str, label: str
-) -> tuple[Line2D, Line2D]:
+) -> tuple[Line2D, Line2D | None]:
     """A series as a solid line over complete buckets and a dashed one into incomplete ones.
 
     NaN values (failed buckets, undefined rates) are gaps. Returns the solid line (NaN at
     incomplete buckets, labelled) and the dashed one (segments into and out of each
-    incomplete bucket, NaN-separated, a hollow marker on the incomplete bucket itself).
+    incomplete bucket, NaN-separated, a hollow marker on the incomplete bucket itself), or
+    None when every bucket is complete.
     """
     incomplete = buckets.incomplete
     x = buckets.positions
@@ -711,6 +738,8 @@ def _line(
     (solid,) = ax.plot(
         x, solid_values, color=color, label=label, linewidth=1.8, marker="o", markersize=3
     )
+    if not incomplete.any():
+        return solid, None
     dashed_x, dashed_y, marked = _dashed_path(x, values, incomplete)
     (dashed,) = ax.plot(
         dashed_x,
@@ -833,11 +862,7 @@ def _notes(buckets: _Buckets, *, marker: str, extra: Sequence[str] = ()) -> list
             notes.append(f"{marker}: {len(partial)} {unit}s partial or in the future{until}")
     for index in _indices(buckets.clipped & ~buckets.partial):
         which = "first" if index == 0 else "last"
-        start = buckets.starts[index]
-        end = buckets.ends[index] - pd.Timedelta(seconds=1)
-        span = _day_month(start)
-        if start.date() != end.date():
-            span = f"{span} – {_day_month(end)}"
+        span = _date_span(buckets.starts[index], buckets.ends[index])
         notes.append(f"{marker}: {which} {unit} covers {span} only")
     failed = _indices(buckets.failed)
     if len(failed):
@@ -925,7 +950,7 @@ def sessions_over_time(frame: pd.DataFrame, *, top: int = 5, ax: Axes | None = N
     buckets = _Buckets.of(table)
     group = _group_column(frame)
     if group is None:
-        _line(ax, buckets, _floats(table[SESSIONS_COLUMN]), color=SESSIONS_COLOR, label="all")
+        _line(ax, buckets, _column(table, SESSIONS_COLUMN), color=SESSIONS_COLOR, label="all")
     else:
         per_group, labels = _top_group_table(frame, top=top, column=SESSIONS_COLUMN)
         per_group = per_group.reindex(buckets.starts)
@@ -1047,7 +1072,7 @@ def merge_rate(frame: pd.DataFrame, *, by_size: bool = False, ax: Axes | None = 
             values = _floats(table[prefix + size])
             _line(ax, buckets, values, color=color, label=size.upper())
     else:
-        values = _floats(table[MERGE_RATE_COLUMN])
+        values = _column(table, MERGE_RATE_COLUMN)
         _line(ax, buckets, values, color=MERGE_RATE_COLOR, label="all sizes")
     _style(ax, ylabel="sessions with a merged PR", percent=True)
     what = "Merged-PR rate by size" if by_size else "Merged-PR rate"
@@ -1077,14 +1102,14 @@ def acus(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax = _new_axes(ax)
     table = _bucket_table(frame)
     buckets = _Buckets.of(table)
-    totals = pd.DataFrame({"ACUs total": _floats(table[ACUS_COLUMN])}, index=table.index)
+    totals = pd.DataFrame({"ACUs total": _column(table, ACUS_COLUMN)}, index=table.index)
     _bars(ax, buckets, totals, {"ACUs total": ACUS_COLOR})
-    average = _floats(table[AVERAGE_COLUMN])
-    average[~(_floats(table[SESSIONS_COLUMN]) > 0)] = np.nan
+    average = _column(table, AVERAGE_COLUMN)
+    average[~(_column(table, SESSIONS_COLUMN) > 0)] = np.nan
     right = ax.twinx()
     _line(right, buckets, average, color=AVG_ACUS_COLOR, label="ACUs per session")
-    _style(ax, ylabel="ACUs total")
-    _style(right, ylabel="ACUs per session")
+    _style(ax, ylabel="ACUs total (bars)")
+    _style(right, ylabel="ACUs per session (line)")
     right.spines["right"].set_visible(True)
     right.grid(False)
     right.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.1f}"))
@@ -1092,11 +1117,6 @@ def acus(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     right.yaxis.label.set_color(AVG_ACUS_COLOR)
     setattr(ax, "right_ax", right)  # noqa: B010 - pandas' name for the secondary axis
     _title(ax, "ACUs", buckets)
-    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    ax.legend(
-        handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False,
-        fontsize="small",
-    )  # fmt: skip
     return _finish(ax, buckets, marker="hatched bar, dashed line")
 
 

@@ -196,7 +196,8 @@ def fetch_series(
     -------
     pandas.DataFrame
         The wide frame (see :mod:`metrics_toolkit.frames`); ``frame.attrs`` holds ``freq``,
-        ``tz``, ``group_by`` and ``fetch_stats`` (a :class:`FetchStats`).
+        ``tz``, ``group_by``, ``now`` (the time partial buckets were judged against) and
+        ``fetch_stats`` (a :class:`FetchStats`).
 
     Raises
     ------
@@ -222,13 +223,14 @@ def fetch_series(
     group_ids = _group_ids(by, ids, filters, directory)
     if by is not None and BREAKDOWNS[by] in filters and ids is None:
         del filters[BREAKDOWNS[by]]
-    buckets = time_buckets(start, end, freq, tz=tz, now=client.now())
+    now = client.now()
+    buckets = time_buckets(start, end, freq, tz=tz, now=now)
     calls = plan_calls(buckets, by=by, ids=group_ids, filters=filters)
     rows, stats = _run(client, calls, workers, progress, on_progress, refresh)
     frame = wide_frame(rows, group_by=by)
     if by is not None and directory is not None:
         frame = directory.label(frame)
-    frame.attrs.update({"freq": freq, "tz": tz, "group_by": by, "fetch_stats": stats})
+    frame.attrs.update({"freq": freq, "tz": tz, "group_by": by, "now": now, "fetch_stats": stats})
     if stats.failures:
         if on_error == "raise":
             succeeded = frame[~frame["failed"]].drop(columns=["error"], errors="ignore")

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from matplotlib.colors import to_rgba
 from matplotlib.testing import set_font_settings_for_testing, set_reproducibility_for_testing
 from matplotlib.testing.compare import compare_images
 
@@ -58,7 +58,9 @@ def client() -> Iterator[MetricsClient]:
         yield demo
 
 
-def _fetch(client: MetricsClient, start: str, end: str, freq: str, **options: object) -> pd.DataFrame:
+def _fetch(
+    client: MetricsClient, start: str, end: str, freq: str, **options: object
+) -> pd.DataFrame:
     frame = client.session_metrics_frame(start, end, freq=freq, progress=False, **options)
     frame.attrs["now"] = pd.Timestamp(NOW)
     return frame
@@ -92,16 +94,18 @@ def _metrics(rng: np.random.Generator, *, empty: bool, extra_origin: str | None)
     origins = {name: 0 if empty else int(rng.integers(5, 60)) for name in names}
     sessions = sum(origins.values())
     sizes = rng.multinomial(sessions, [0.25, 0.25, 0.2, 0.15, 0.15])
-    merged = [int(rng.binomial(n, p)) for n, p in zip(sizes, (0.7, 0.6, 0.45, 0.3, 0.2))]
+    merged = [
+        int(rng.binomial(n, p)) for n, p in zip(sizes, (0.7, 0.6, 0.45, 0.3, 0.2), strict=True)
+    ]
     return SessionMetrics.model_validate(
         {
             "sessions_created_count": sessions,
             "sessions_created_by_origin": origins,
-            "sessions_created_by_size": dict(zip(SIZES, map(int, sizes))),
+            "sessions_created_by_size": dict(zip(SIZES, map(int, sizes), strict=True)),
             "sessions_created_with_playbook_count": sessions // 4,
             "sessions_created_with_search_count": sessions // 5,
             "sessions_with_merged_prs_count": sum(merged),
-            "sessions_with_merged_prs_by_size": dict(zip(SIZES, merged)),
+            "sessions_with_merged_prs_by_size": dict(zip(SIZES, merged, strict=True)),
             "avg_acus_per_session": 0.0 if empty else round(float(rng.uniform(5, 9)), 3),
         }
     )
@@ -228,9 +232,8 @@ def test_group_colours_do_not_depend_on_ranking_or_order(by_org: pd.DataFrame) -
     def colours(ax: Axes) -> dict[str, str]:
         return {label: str(line.get_color()) for label, line in _solid(ax).items()}
 
-    three, five = colours(charts.sessions_over_time(by_org, top=3)), colours(
-        charts.sessions_over_time(by_org, top=5)
-    )
+    three = colours(charts.sessions_over_time(by_org, top=3))
+    five = colours(charts.sessions_over_time(by_org, top=5))
     assert all(five[label] == colour for label, colour in three.items() if label != "other")
     assert len(set(five.values())) == 5
     ids = list(ORGS)
@@ -242,7 +245,9 @@ def test_origin_bars_are_the_frame_and_shares_sum_to_one(weekly: pd.DataFrame) -
     assert list(bars) == list(ORIGINS)
     for origin, patches in bars.items():
         heights = [patch.get_height() for patch in patches]
-        np.testing.assert_array_equal(heights, _values(weekly, f"sessions_created_by_origin.{origin}"))
+        np.testing.assert_array_equal(
+            heights, _values(weekly, f"sessions_created_by_origin.{origin}")
+        )
     shares = _bar_containers(charts.origin_mix(weekly, share=True))
     stacked = np.sum([[p.get_height() for p in patches] for patches in shares.values()], axis=0)
     np.testing.assert_allclose(stacked, 1.0)
@@ -260,8 +265,10 @@ def test_one_colour_per_origin_and_size_in_every_chart(
     sizes = colours(charts.size_mix(daily))
     assert list(sizes) == ["XS", "S", "M", "L", "XL"]
     assert sizes == {s.upper(): to_rgba(charts.SIZE_COLORS[s]) for s in SIZES}
-    by_size = {label: line.get_color() for label, line in _solid(charts.merge_rate(daily, by_size=True)).items()}
-    assert by_size == {s.upper(): charts.SIZE_COLORS[s] for s in SIZES}
+    lines = _solid(charts.merge_rate(daily, by_size=True))
+    assert {label: line.get_color() for label, line in lines.items()} == {
+        s.upper(): charts.SIZE_COLORS[s] for s in SIZES
+    }
 
 
 def test_an_origin_the_server_added_is_drawn_in_a_stable_colour() -> None:
@@ -297,7 +304,7 @@ def test_a_clipped_last_week_is_marked_as_incomplete(client: MetricsClient) -> N
     frame = _fetch(client, "2026-06-01", "2026-11-25", "week", tz=BERLIN)  # ends on a Wednesday
     assert not frame["partial"].any() and frame["clipped"].tolist()[-1]
     ax = charts.sessions_over_time(frame)
-    assert "dashed: last week covers 23 – 24 Nov only" in _texts(ax)
+    assert "dashed: last week covers 23 – 24 Nov 2026 only" in _texts(ax)
     assert _dashed(ax) and np.isnan(_ydata(_solid(ax)["all"])[-1])
 
 
@@ -368,9 +375,9 @@ def test_kpi_table_compares_the_last_complete_bucket_as_ratios_of_sums(
 
 
 def test_kpi_table_has_no_comparison_after_a_failed_bucket() -> None:
-    frame = synthetic_frame(failed=[10])
-    table = charts.kpi_table(frame)  # 11 (Nov 23) is partial, 10 failed, so 9 is the last
-    assert table.attrs["bucket_start"] == frame.index[9]
+    frame = synthetic_frame(failed=[9])
+    table = charts.kpi_table(frame)  # 11 (23 Nov) is partial: 10 is the last complete week
+    assert table.attrs["bucket_start"] == frame.index[10]
     assert table["previous"].isna().all() and table["current"].notna().all()
     ax = charts.kpi_summary(frame)
     assert "no complete week before it to compare" in ax.get_title("left")
