@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from .buckets import Bucket, time_buckets
 from .errors import InvalidParameterError
@@ -85,6 +86,23 @@ def flatten(metrics: SessionMetrics) -> dict[str, Any]:
     return flat
 
 
+def _known_columns() -> tuple[str, ...]:
+    """The columns every answer fills, in the spec's order (nested counts as ``field.key``)."""
+    columns: list[str] = []
+    for name, field in SessionMetrics.model_fields.items():
+        nested = field.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel):
+            columns += [f"{name}.{key}" for key in nested.model_fields]
+        else:
+            columns.append(name)
+    return tuple(columns)
+
+
+#: The metric columns of every wide frame, present even when every bucket failed.
+KNOWN_COLUMNS = _known_columns()
+INT64_BOUNDS = (-(2**63), 2**63 - 1)
+
+
 def wide_frame(rows: Sequence[Row], *, group_by: str | None = None) -> pd.DataFrame:
     """The wide frame of a series: one row per (group, bucket), in the order given.
 
@@ -100,29 +118,50 @@ def wide_frame(rows: Sequence[Row], *, group_by: str | None = None) -> pd.DataFr
     pandas.DataFrame
         Indexed by ``bucket_start``; see the module docstring for the columns.
     """
-    records = []
-    for row in rows:
-        record: dict[str, Any] = {
-            "bucket_start": row.bucket.start,
-            "bucket_end": row.bucket.end,
-            "partial": row.bucket.partial,
-            "clipped": row.bucket.clipped,
-            "failed": row.metrics is None,
-        }
-        if group_by is not None:
-            record[GROUP_COLUMNS[group_by]] = row.group
-        if row.metrics is not None:
-            record.update(flatten(row.metrics))
-        else:
-            record["error"] = row.error
-        records.append(record)
-    frame = pd.DataFrame.from_records(records)
-    if frame.empty:
-        frame = pd.DataFrame(columns=["bucket_start", "bucket_end", "partial", "clipped", "failed"])
-    frame = frame.set_index("bucket_start")
-    frame = _order_columns(frame, group_by)
-    frame = _set_dtypes(frame)
-    return add_derived(frame)
+    count = len(rows)
+    values: dict[str, list[Any]] = {name: [None] * count for name in KNOWN_COLUMNS}
+    for position, row in enumerate(rows):
+        if row.metrics is None:
+            continue
+        for name, value in flatten(row.metrics).items():
+            column = values.get(name)
+            if column is None:
+                column = values[name] = [None] * count
+            column[position] = value
+    failed = np.fromiter((row.metrics is None for row in rows), dtype=bool, count=count)
+    data: dict[str, Any] = {}
+    if group_by is not None:
+        data[GROUP_COLUMNS[group_by]] = [row.group for row in rows]
+    data["bucket_end"] = pd.DatetimeIndex([row.bucket.end for row in rows])
+    data["partial"] = np.fromiter((row.bucket.partial for row in rows), dtype=bool, count=count)
+    data["clipped"] = np.fromiter((row.bucket.clipped for row in rows), dtype=bool, count=count)
+    data["failed"] = failed
+    known = [name for name in values if name in SessionMetrics.model_fields]
+    nested = [name for name in values if "." in name]
+    unknown = [name for name in values if name not in known and "." not in name]
+    for name in known + nested + unknown:
+        data[name] = _column(name, values[name])
+    if failed.any():
+        data["error"] = [row.error for row in rows]
+    index = pd.DatetimeIndex([row.bucket.start for row in rows], name="bucket_start")
+    return add_derived(pd.DataFrame(data, index=index))
+
+
+def _column(name: str, values: list[Any]) -> Any:
+    """One metric column: nullable Int64 for counts, float64 for the average, else as sent."""
+    mask = np.fromiter((value is None for value in values), dtype=bool, count=len(values))
+    if name == AVERAGE_COLUMN:
+        return np.array([np.nan if value is None else value for value in values], dtype=float)
+    present = [value for value in values if value is not None]
+    if all(type(value) is int for value in present):
+        if present and not INT64_BOUNDS[0] <= min(present) <= max(present) <= INT64_BOUNDS[1]:
+            return pd.array(values, dtype=object)  # beyond 64 bits: kept exact, never rounded
+        numbers = np.array([0 if value is None else value for value in values], dtype=np.int64)
+        return pd.arrays.IntegerArray(numbers, mask)
+    if all(type(value) in (int, float) for value in present):
+        numbers = np.array([0.0 if value is None else value for value in values], dtype=float)
+        return pd.arrays.FloatingArray(numbers, mask)
+    return pd.array(values, dtype=object)
 
 
 def _order_columns(frame: pd.DataFrame, group_by: str | None) -> pd.DataFrame:
@@ -150,40 +189,16 @@ def count_columns(frame: pd.DataFrame) -> list[str]:
     ]
 
 
-def _set_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.copy()
-    for column in ("partial", "clipped", "failed"):
-        if column in frame.columns:
-            frame[column] = frame[column].astype(bool)
-    for column in count_columns(frame):
-        values = frame[column]
-        if _is_integral(values):
-            frame[column] = values.astype("Int64")
-        else:
-            frame[column] = values.astype("Float64")
-    if AVERAGE_COLUMN in frame.columns:
-        frame[AVERAGE_COLUMN] = frame[AVERAGE_COLUMN].astype("float64")
-    return frame
+def _floats(series: pd.Series) -> np.ndarray[Any, np.dtype[np.float64]]:
+    return series.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _is_integral(values: pd.Series) -> bool:
-    present = values.dropna()
-    if present.empty:
-        return True
-    try:
-        numbers = pd.to_numeric(present)
-    except (TypeError, ValueError):
-        return False
-    return bool((numbers == np.floor(numbers)).all())
-
-
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray[Any, np.dtype[np.float64]]:
     """numerator / denominator as float64, NaN where the denominator is 0 or missing."""
-    num = numerator.astype("Float64").astype("float64")
-    den = denominator.astype("Float64").astype("float64")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        result = num / den
-    return result.where(den > 0)
+    num, den = _floats(numerator), _floats(denominator)
+    result = np.full(len(num), np.nan)
+    np.divide(num, den, out=result, where=den > 0)
+    return result
 
 
 def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
@@ -194,27 +209,28 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
     counts, ``playbook_share`` and ``search_share`` over created. NaN where the denominator
     is 0 (a window with no session has no rate) or missing (a failed bucket).
     """
-    frame = frame.copy()
     if SESSIONS_COLUMN not in frame.columns:
-        return frame
+        return frame.copy()
+    derived: dict[str, Any] = {}
     sessions = frame[SESSIONS_COLUMN]
     if AVERAGE_COLUMN in frame.columns:
-        average = frame[AVERAGE_COLUMN].astype("float64")
-        frame["acus_total"] = average * sessions.astype("Float64").astype("float64")
+        with np.errstate(over="ignore"):  # absurd values become inf, not a warning
+            derived["acus_total"] = _floats(frame[AVERAGE_COLUMN]) * _floats(sessions)
     if MERGED_COLUMN in frame.columns:
-        frame["merged_pr_rate"] = _ratio(frame[MERGED_COLUMN], sessions)
+        derived["merged_pr_rate"] = _ratio(frame[MERGED_COLUMN], sessions)
     sizes = [c.split(".", 1)[1] for c in frame.columns if c.startswith(SIZE_FIELD + ".")]
     for size in sorted(sizes, key=_size_order):
         merged = f"{MERGED_SIZE_FIELD}.{size}"
         if merged in frame.columns:
-            frame[f"merged_pr_rate.{size}"] = _ratio(frame[merged], frame[f"{SIZE_FIELD}.{size}"])
+            derived[f"merged_pr_rate.{size}"] = _ratio(frame[merged], frame[f"{SIZE_FIELD}.{size}"])
     for share, column in (
         ("playbook_share", "sessions_created_with_playbook_count"),
         ("search_share", "sessions_created_with_search_count"),
     ):
         if column in frame.columns:
-            frame[share] = _ratio(frame[column], sessions)
-    return frame
+            derived[share] = _ratio(frame[column], sessions)
+    kept = frame.drop(columns=[c for c in derived if c in frame.columns])
+    return pd.concat([kept, pd.DataFrame(derived, index=frame.index)], axis=1)
 
 
 def _size_order(size: str) -> tuple[int, str]:
@@ -282,7 +298,11 @@ def rollup(
     InvalidParameterError
         When fine buckets straddle coarse boundaries, or the frame is not a wide frame.
     """
-    if not isinstance(frame.index, pd.DatetimeIndex) or frame.index.tz is None:
+    if (
+        not isinstance(frame, pd.DataFrame)
+        or not isinstance(frame.index, pd.DatetimeIndex)
+        or frame.index.tz is None
+    ):
         raise InvalidParameterError(
             "frame", "expected a wide frame indexed by a tz-aware bucket_start"
         )
@@ -326,7 +346,7 @@ def rollup(
         result[label] = grouped[label].first()
     if AVERAGE_COLUMN in table.columns:
         acus = grouped["_acus"].sum(min_count=1)
-        result[AVERAGE_COLUMN] = _ratio(acus, result[SESSIONS_COLUMN]).to_numpy()
+        result[AVERAGE_COLUMN] = _ratio(acus, result[SESSIONS_COLUMN])
     result = result.reset_index()
     buckets = [coarse[i] for i in result["_coarse"]]
     result["bucket_start"] = pd.DatetimeIndex([b.start for b in buckets])
