@@ -156,11 +156,11 @@ def _column(name: str, values: list[Any]) -> Any:
     if all(type(value) is int for value in present):
         if present and not INT64_BOUNDS[0] <= min(present) <= max(present) <= INT64_BOUNDS[1]:
             return pd.array(values, dtype=object)  # beyond 64 bits: kept exact, never rounded
-        numbers = np.array([0 if value is None else value for value in values], dtype=np.int64)
-        return pd.arrays.IntegerArray(numbers, mask)
+        integers = np.array([0 if value is None else value for value in values], dtype=np.int64)
+        return pd.arrays.IntegerArray(integers, mask)
     if all(type(value) in (int, float) for value in present):
-        numbers = np.array([0.0 if value is None else value for value in values], dtype=float)
-        return pd.arrays.FloatingArray(numbers, mask)
+        floats = np.array([0.0 if value is None else value for value in values], dtype=float)
+        return pd.arrays.FloatingArray(floats, mask)
     return pd.array(values, dtype=object)
 
 
