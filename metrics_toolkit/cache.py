@@ -7,17 +7,22 @@ still arrive) and kept for ``provisional_ttl`` only; an older window is settled 
 cache is cleared.
 
 The key holds the base URL, the endpoint, the canonical (sorted) parameters and a fingerprint of
-the account (a hash of the token). The token itself is never stored: requests-cache removes the
-``Authorization`` header from what it saves.
+the account (a hash of the token). In front of the SQLite store, each client keeps the answers
+it has parsed in memory (:class:`AnswerMemo`) under the same expiry rules. The token itself is
+never stored: requests-cache removes the ``Authorization`` header from what it saves.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import os
 import pickle
+import threading
+import time
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,6 @@ from typing import Any
 import platformdirs
 import requests
 from requests_cache import CachedSession
-from requests_cache.cache_keys import create_key
 from requests_cache.policy.expiration import DO_NOT_CACHE, NEVER_EXPIRE
 from requests_cache.serializers import SerializerPipeline, Stage
 from requests_cache.serializers.preconf import base_stage
@@ -36,18 +40,23 @@ __all__ = [
     "CACHE_FILE_NAME",
     "DEFAULT_PROVISIONAL_TTL",
     "DEFAULT_SETTLE_PERIOD",
+    "AnswerMemo",
     "CachePolicy",
     "CacheWarning",
     "account_fingerprint",
+    "cache_key",
     "clear_cache",
     "default_cache_dir",
     "open_cached_session",
+    "stored_body",
 ]
 
 #: How long after a window ends its numbers may still change (merged PRs, ACUs).
 DEFAULT_SETTLE_PERIOD = dt.timedelta(days=14)
 #: How long a provisional window's answer is reused before it is asked again.
 DEFAULT_PROVISIONAL_TTL = dt.timedelta(hours=1)
+#: Parsed answers kept in memory per client, at most.
+MEMO_ENTRIES = 50_000
 #: The SQLite file inside the cache directory.
 CACHE_FILE_NAME = "http_cache.sqlite"
 #: Owner-only permissions for the cache directory and its files (they hold account data).
@@ -96,6 +105,73 @@ def account_fingerprint(api_key: str | None) -> str:
     """A short, one-way hash of the token: tells accounts apart without storing the token."""
     digest = hashlib.sha256(b"metrics-toolkit/account/" + (api_key or "").encode())
     return digest.hexdigest()[:16]
+
+
+def cache_key(fingerprint: str, url: str) -> str:
+    """The key of one GET: the account's fingerprint and the full URL with its query.
+
+    The client builds every query in one canonical order (sorted id lists), so the same call
+    always has the same URL, and the key needs no normalising.
+    """
+    return hashlib.blake2b(f"{fingerprint} GET {url}".encode(), digest_size=16).hexdigest()
+
+
+class AnswerMemo:
+    """Parsed answers kept in memory, in front of the SQLite store, each until it expires.
+
+    Reading an answer back from SQLite costs a query and an unpickling; a series asked again
+    in the same session (a notebook cell run twice, the panel's Apply) is answered from here.
+
+    Parameters
+    ----------
+    max_entries : int, default 50,000
+        The least recently used answers are forgotten beyond this.
+    """
+
+    def __init__(self, max_entries: int = MEMO_ENTRIES) -> None:
+        self._entries: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max_entries = max_entries
+
+    def get(self, key: str) -> Any | None:
+        """The answer stored under ``key`` if it has not expired, else None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            value, expires_at = entry
+            if expires_at <= time.time():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: Any, expire_after: int) -> None:
+        """Keep ``value``: ``expire_after`` seconds, or as requests-cache's constants say."""
+        if expire_after == DO_NOT_CACHE:
+            return
+        expires_at = math.inf if expire_after == NEVER_EXPIRE else time.time() + expire_after
+        with self._lock:
+            self._entries[key] = (value, expires_at)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every answer."""
+        with self._lock:
+            self._entries.clear()
+
+
+def stored_body(session: CachedSession, key: str) -> tuple[bytes, int] | None:
+    """The body of a fresh stored answer and its remaining seconds (or ``NEVER_EXPIRE``)."""
+    stored = session.cache.get_response(key)
+    if stored is None or stored.is_expired:
+        return None
+    if stored.expires is None:
+        return stored.content, int(NEVER_EXPIRE)
+    remaining = (stored.expires - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    return stored.content, max(1, int(remaining))
 
 
 def _loads_or_warn(data: bytes) -> Any:
@@ -162,7 +238,7 @@ def open_cached_session(
     """
 
     def key_fn(request: Any, **kwargs: Any) -> str:
-        return f"{fingerprint}-{create_key(request, **kwargs)}"
+        return cache_key(fingerprint, request.url)
 
     common: dict[str, Any] = {
         "expire_after": NEVER_EXPIRE,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .client import MetricsClient
-from .errors import InvalidParameterError, MetricsError
+from .errors import InsecureTransportError, InvalidParameterError, MetricsError
 
 __all__ = ["main"]
 
@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result: int = args.run(args)
-    except InvalidParameterError as error:
+    except (InvalidParameterError, InsecureTransportError) as error:
         print(f"metrics-toolkit: error: {error}", file=sys.stderr)
         return 2
     except MetricsError as error:
@@ -140,6 +140,11 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def _time(value: str) -> str | int:
+    """A point in time from the command line: digits are Unix epoch seconds, else ISO 8601."""
+    return int(value) if value.isdigit() else value
+
+
 def _client(args: argparse.Namespace) -> MetricsClient:
     settings: dict[str, Any] = {"cache": not args.no_cache}
     if args.cache_dir:
@@ -157,8 +162,8 @@ def _fetch(args: argparse.Namespace) -> int:
     with _client(args) as client:
         filters, ids = _resolve_names(client, args)
         frame = client.session_metrics_frame(
-            args.start,
-            args.end,
+            _time(args.start),
+            _time(args.end),
             args.freq,
             tz=args.tz,
             by=args.by,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import ipaddress
+import json
 import logging
+import math
 import os
 import random
 import threading
@@ -21,14 +23,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 import pydantic
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
+from requests_cache import CachedSession
+from requests_cache.policy.expiration import DO_NOT_CACHE
 
-from .cache import CachePolicy, account_fingerprint, open_cached_session
+from .cache import (
+    AnswerMemo,
+    CachePolicy,
+    account_fingerprint,
+    cache_key,
+    open_cached_session,
+    stored_body,
+)
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -89,6 +100,8 @@ DEFAULT_POOL_SIZE = 32
 TOKEN_PREFIX = "cog_"
 #: Retried statuses besides 5xx.
 RETRY_STATUSES = frozenset({429})
+#: Replaces the token wherever an error would quote a body that contains it.
+TOKEN_MASK = "***"
 
 
 class TokenFormatWarning(UserWarning):
@@ -278,14 +291,23 @@ class MetricsClient:
         self.backoff = _check_positive_number(backoff, "backoff", allow_zero=True)
         if max_requests_per_second is not None:
             _check_positive_number(max_requests_per_second, "max_requests_per_second")
+        if cache_policy is not None and not isinstance(cache_policy, CachePolicy):
+            raise InvalidParameterError(
+                "cache_policy", f"got {type(cache_policy).__name__}; expected a CachePolicy or None"
+            )
         self.cache_policy = cache_policy or CachePolicy()
         self._now = _check_now(now)
+        _check_flag(allow_insecure_http, "allow_insecure_http")
         if self._api_key is not None:
             _check_token(self._api_key)
             if not allow_insecure_http:
                 _refuse_insecure(self.base_url)
-        self.cache_enabled = bool(cache)
+        self.cache_enabled = _check_flag(cache, "cache")
         self._cache_in_memory = _cache_in_memory
+        if cache_dir is not None and not isinstance(cache_dir, str | os.PathLike):
+            raise InvalidParameterError(
+                "cache_dir", f"got {type(cache_dir).__name__}; expected a directory path or None"
+            )
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         if not isinstance(directory_ttl, dt.timedelta) or directory_ttl.total_seconds() < 0:
             raise InvalidParameterError(
@@ -303,6 +325,8 @@ class MetricsClient:
         self._directory_lock = threading.Lock()
         self._gate = RateGate(max_requests_per_second)
         self._session = self._build_session(_adapter, in_memory=_cache_in_memory)
+        self._store = self._session if isinstance(self._session, CachedSession) else None
+        self._memo = AnswerMemo()
 
     # -- construction -----------------------------------------------------------------------
 
@@ -390,7 +414,10 @@ class MetricsClient:
         """The current time as this client sees it (tz-aware, UTC)."""
         if self._now is None:
             return pd.Timestamp.now(tz="UTC")
-        return to_timestamp(self._now(), "now")
+        now = self._now()
+        if isinstance(now, pd.Timestamp) and now.tzinfo is not None:
+            return now.tz_convert("UTC")
+        return to_timestamp(now, "now", "UTC")
 
     def session_metrics(
         self,
@@ -561,14 +588,21 @@ class MetricsClient:
         Answer
         """
         url = self.base_url + endpoint.path
-        shown_url = requests.Request("GET", url, params=params).prepare().url or url
+        shown_url = _with_query(url, params)
         cache_options = self._cache_options(params, refresh)
+        cacheable = bool(cache_options) and cache_options["expire_after"] != DO_NOT_CACHE
+        if cacheable and not refresh:
+            hit = self._from_cache(endpoint, shown_url)
+            if hit is not None:
+                return Answer(hit, True, 0)
         attempts = 0
         while True:
             attempts += 1
             outcome = self._attempt(endpoint, url, shown_url, params, cache_options)
             if not isinstance(outcome, MetricsError):
                 data, from_cache = outcome
+                if cacheable:
+                    self._memo.put(shown_url, data, cache_options["expire_after"])
                 return Answer(data, from_cache, 0 if from_cache else attempts)
             if attempts > self.max_retries or not _is_retryable(outcome):
                 raise outcome
@@ -581,6 +615,20 @@ class MetricsClient:
                 "retrying %s after %s (attempt %d)", shown_url, type(outcome).__name__, attempts
             )
             time.sleep(delay)
+
+    def cached(
+        self, endpoint: Endpoint[ModelT], params: Mapping[str, Any]
+    ) -> Answer[ModelT] | None:
+        """The answer :meth:`request` would take from the cache, or None; never a request.
+
+        A series asks this first, so that answers already kept cost no thread and no HTTP
+        machinery.
+        """
+        options = self._cache_options(params, refresh=False)
+        if not options or options["expire_after"] == DO_NOT_CACHE:
+            return None
+        data = self._from_cache(endpoint, _with_query(self.base_url + endpoint.path, params))
+        return None if data is None else Answer(data, True, 0)
 
     def close(self) -> None:
         """Close the HTTP session and its connections."""
@@ -609,14 +657,34 @@ class MetricsClient:
 
     # -- internals ----------------------------------------------------------------------------
 
+    def _from_cache(self, endpoint: Endpoint[ModelT], url: str) -> ModelT | None:
+        """A fresh cached answer without any HTTP machinery: memory first, then SQLite."""
+        data: ModelT | None = self._memo.get(url)
+        if data is not None or self._store is None:
+            return data
+        stored = stored_body(self._store, cache_key(self.account_fingerprint, url))
+        if stored is None:
+            return None
+        body, expire_after = stored
+        try:
+            data = endpoint.model.model_validate_json(body)
+        except pydantic.ValidationError:
+            return None  # asked again through the session, which reports what is wrong
+        self._memo.put(url, data, expire_after)
+        return data
+
     def _cache_options(self, params: Mapping[str, Any], refresh: bool) -> dict[str, Any]:
         if not self.cache_enabled:
             return {}
         options: dict[str, Any] = {"force_refresh": refresh}
         time_before = params.get("time_before")
         if isinstance(time_before, int):
-            now = int(self.now().timestamp())
+            now = int(time.time()) if self._now is None else int(self.now().timestamp())
             options["expire_after"] = self.cache_policy.expire_after(time_before, now)
+            if options["expire_after"] == DO_NOT_CACHE:
+                # requests-cache skips reading for DO_NOT_CACHE but would still store the
+                # answer under the session's default expiry: no-store keeps it out entirely
+                options["headers"] = {"Cache-Control": "no-store"}
         else:
             options["expire_after"] = max(1, int(self.directory_ttl.total_seconds()))
         return options
@@ -646,9 +714,9 @@ class MetricsClient:
             " (from cache)" if from_cache else "",
         )
         if response.status_code != 200:
-            return _status_error(endpoint, response, shown_url)
+            return _status_error(endpoint, response, shown_url, secret=self._api_key)
         try:
-            return _parse(endpoint, response, shown_url), from_cache
+            return _parse(endpoint, response, shown_url, secret=self._api_key), from_cache
         except ResponseValidationError as error:
             return error
 
@@ -657,12 +725,24 @@ class MetricsClient:
         return ceiling * random.uniform(0.5, 1.0)
 
 
-def _parse(endpoint: Endpoint[ModelT], response: requests.Response, url: str) -> ModelT:
+def _masked(text: str, secret: str | None) -> str:
+    """``text`` with the token replaced by ``TOKEN_MASK`` (a server may quote it back)."""
+    return text.replace(secret, TOKEN_MASK) if secret else text
+
+
+def _with_query(url: str, params: Mapping[str, Any]) -> str:
+    """The URL as sent (lists as repeated keys), for cache keys and messages."""
+    return f"{url}?{urlencode(params, doseq=True)}" if params else url
+
+
+def _parse(
+    endpoint: Endpoint[ModelT], response: requests.Response, url: str, *, secret: str | None
+) -> ModelT:
     try:
         return endpoint.model.model_validate_json(response.content)
     except pydantic.ValidationError as exc:
         problems = exc.errors(include_url=False)
-        text = response.content.decode("utf-8", errors="replace")
+        text = _masked(response.content.decode("utf-8", errors="replace"), secret)
         if any(problem["type"] == "json_invalid" for problem in problems):
             raise ResponseValidationError(
                 "the body is not valid JSON (cut short, or an error page)",
@@ -672,7 +752,8 @@ def _parse(endpoint: Endpoint[ModelT], response: requests.Response, url: str) ->
                 retryable=True,
             ) from None
         readable = "; ".join(
-            f"{'.'.join(map(str, p['loc'])) or '(body)'}: {p['msg']} (got {p.get('input')!r:.40})"
+            _masked(f"{'.'.join(map(str, p['loc'])) or '(body)'}: {p['msg']}", secret)
+            + f" (got {_masked(repr(p.get('input')), secret):.40})"  # masked, then cut
             for p in problems[:5]
         )
         raise ResponseValidationError(
@@ -683,11 +764,14 @@ def _parse(endpoint: Endpoint[ModelT], response: requests.Response, url: str) ->
         ) from None
 
 
-def _status_error(endpoint: Endpoint[Any], response: requests.Response, url: str) -> MetricsError:
+def _status_error(
+    endpoint: Endpoint[Any], response: requests.Response, url: str, *, secret: str | None
+) -> MetricsError:
+    text = _masked(response.text, secret)
     try:
-        body: Any = response.json()
+        body: Any = json.loads(text)
     except ValueError:
-        body = response.text[:500]
+        body = text[:500]
     return status_error(
         response.status_code,
         url=url,
@@ -735,11 +819,19 @@ def _check_base_url(base_url: Any) -> str:
 
 
 def _check_positive_number(value: Any, name: str, *, allow_zero: bool = False) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or value < 0 or (value == 0 and not allow_zero) or value != value:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise InvalidParameterError(name, f"got {value!r}; expected a number of seconds {bound}")
+        raise InvalidParameterError(
+            name, f"got {value!r}; expected a finite number of seconds {bound}"
+        )
     return float(value)
+
+
+def _check_flag(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidParameterError(name, f"got {value!r}; expected True or False")
+    return value
 
 
 def _split_window(
@@ -768,14 +860,21 @@ def _check_now(now: Any) -> Callable[[], Any] | None:
 
 
 def _check_token(api_key: Any) -> None:
+    # The messages never quote the token.
     if not isinstance(api_key, str) or not api_key.strip():
         raise InvalidParameterError("api_key", "expected a non-empty token string (cog_...)")
+    if any(char.isspace() or not char.isprintable() for char in api_key):
+        raise InvalidParameterError(
+            "api_key",
+            "the token contains whitespace or a control character (a newline read from a "
+            "file?); pass the token alone",
+        )
     if not api_key.startswith(TOKEN_PREFIX):
         warnings.warn(
             f"the API key does not start with {TOKEN_PREFIX!r}, as Devin service-user tokens "
             "do; it is sent anyway",
             TokenFormatWarning,
-            stacklevel=4,
+            stacklevel=3,  # the line that created the client
         )
 
 

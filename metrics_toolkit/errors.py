@@ -18,7 +18,8 @@
     └── FetchError                                buckets of a series still failed after retries
 
 Errors carry the request's URL (with its query, never its headers) and the status code, so the
-token never appears in an error message.
+token never appears in an error message; a server that quotes the token back in a body gets it
+masked as ``***``.
 """
 
 from __future__ import annotations

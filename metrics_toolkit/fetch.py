@@ -11,19 +11,17 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from .buckets import Bucket, time_buckets
 from .client import SESSION_METRICS, MetricsClient
+from .directory import Directory
 from .errors import FetchError, InvalidParameterError, MetricsError
 from .frames import GROUP_COLUMNS, Row, wide_frame
 from .params import check_ids, check_positive_int, filter_params
-
-if TYPE_CHECKING:
-    from .directory import Directory
 
 __all__ = [
     "BREAKDOWNS",
@@ -211,6 +209,14 @@ def fetch_series(
         raise InvalidParameterError("workers", f"got {workers}; expected 1 to {MAX_WORKERS}")
     if on_error not in ON_ERROR:
         raise InvalidParameterError("on_error", f"got {on_error!r}; expected one of {ON_ERROR}")
+    if on_progress is not None and not callable(on_progress):
+        raise InvalidParameterError(
+            "on_progress", f"got {on_progress!r}; expected a callable on_progress(done, total)"
+        )
+    if directory is not None and not isinstance(directory, Directory):
+        raise InvalidParameterError(
+            "directory", f"got {type(directory).__name__}; expected a Directory or None"
+        )
     filters = filter_params(
         user_ids=user_ids,
         service_user_ids=service_user_ids,
@@ -218,13 +224,13 @@ def fetch_series(
         playbook_id=playbook_id,
     )
     _check_breakdown(by, ids)
+    now = client.now()
+    buckets = time_buckets(start, end, freq, tz=tz, now=now)  # checked before any request
     if by is not None and ids is None and BREAKDOWNS[by] not in filters and directory is None:
         directory = client.directory()
     group_ids = _group_ids(by, ids, filters, directory)
     if by is not None and BREAKDOWNS[by] in filters and ids is None:
         del filters[BREAKDOWNS[by]]
-    now = client.now()
-    buckets = time_buckets(start, end, freq, tz=tz, now=now)
     calls = plan_calls(buckets, by=by, ids=group_ids, filters=filters)
     rows, stats = _run(client, calls, workers, progress, on_progress, refresh)
     frame = wide_frame(rows, group_by=by)
@@ -283,18 +289,63 @@ def _run(
     on_progress: Callable[[int, int], None] | None,
     refresh: bool,
 ) -> tuple[list[Row], FetchStats]:
+    """Answer every call: kept answers first, then the others on a thread pool."""
     started = time.perf_counter()
     stats = FetchStats(calls=len(calls))
     results: list[Row | None] = [None] * len(calls)
     show = progress if progress is not None else len(calls) > PROGRESS_MIN_CALLS
     bar = tqdm(total=len(calls), desc="session metrics", unit="call", disable=not show)
+
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        bar.update(count)
+        if on_progress is not None and count:
+            on_progress(done, len(calls))
+
+    try:
+        if not refresh:
+            advance(_take_cached(client, calls, results, stats))
+        _fetch_missing(client, calls, results, stats, workers, refresh, advance)
+    finally:
+        bar.close()
+    stats.failures.sort(key=lambda f: (str(f.group), f.bucket.start))
+    stats.seconds = time.perf_counter() - started
+    return [row for row in results if row is not None], stats
+
+
+def _take_cached(
+    client: MetricsClient, calls: Sequence[Call], results: list[Row | None], stats: FetchStats
+) -> int:
+    """Fill in the answers the cache keeps (no thread, no request); returns how many."""
+    for index, call in enumerate(calls):
+        answer = client.cached(SESSION_METRICS, call.params)
+        if answer is not None:
+            results[index] = Row(call.bucket, call.group, answer.data)
+            stats.from_cache += 1
+    return stats.from_cache
+
+
+def _fetch_missing(
+    client: MetricsClient,
+    calls: Sequence[Call],
+    results: list[Row | None],
+    stats: FetchStats,
+    workers: int,
+    refresh: bool,
+    advance: Callable[[int], None],
+) -> None:
+    """Ask for the calls still without an answer, ``workers`` at a time, in any order."""
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
     try:
         futures = {
             executor.submit(client.request, SESSION_METRICS, call.params, refresh=refresh): index
             for index, call in enumerate(calls)
+            if results[index] is None
         }
-        for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
+        for future in concurrent.futures.as_completed(futures):
             index = futures[future]
             call = calls[index]
             try:
@@ -302,23 +353,16 @@ def _run(
             except MetricsError as error:
                 stats.failed += 1
                 stats.failures.append(BucketFailure(call.bucket, call.group, error))
-                results[index] = Row(
-                    call.bucket, call.group, None, f"{type(error).__name__}: {error}"
-                )
+                message = f"{type(error).__name__}: {error}"
+                results[index] = Row(call.bucket, call.group, None, message)
             else:
                 stats.from_cache += answer.from_cache
                 stats.fetched += not answer.from_cache
                 stats.requests += answer.attempts
                 results[index] = Row(call.bucket, call.group, answer.data)
-            bar.update(1)
-            if on_progress is not None:
-                on_progress(done, len(calls))
+            advance(1)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-        bar.close()
-    stats.failures.sort(key=lambda f: (str(f.group), f.bucket.start))
-    stats.seconds = time.perf_counter() - started
-    return [row for row in results if row is not None], stats
 
 
 def group_column(by: str) -> str:

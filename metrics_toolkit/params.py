@@ -36,6 +36,8 @@ TimeLike: TypeAlias = "dt.datetime | dt.date | str | pd.Timestamp | int"
 
 #: Epoch values above this (the year 5138 in seconds) are taken for milliseconds and refused.
 MAX_EPOCH_SECONDS = 100_000_000_000
+#: What a too-large epoch int was most likely counted in (pandas' ``Timestamp.value`` is ns).
+SUBSECOND_UNITS = (("milliseconds", 10**3), ("microseconds", 10**6), ("nanoseconds", 10**9))
 
 TIME_FORMS = (
     "a datetime (naive means {tz}), a date, an ISO 8601 string, a pandas.Timestamp "
@@ -76,11 +78,14 @@ def to_timestamp(value: Any, name: str, tz: str = "UTC") -> pd.Timestamp:
         if seconds < 0:
             raise InvalidParameterError(name, f"{seconds} is negative; expected {forms}")
         if seconds > MAX_EPOCH_SECONDS:
-            raise InvalidParameterError(
-                name,
-                f"{seconds} looks like milliseconds; pass Unix epoch seconds "
-                f"(e.g. {seconds // 1000})",
-            )
+            for unit, factor in SUBSECOND_UNITS:
+                if seconds // factor <= MAX_EPOCH_SECONDS:
+                    raise InvalidParameterError(
+                        name,
+                        f"{seconds} looks like {unit}; pass Unix epoch seconds "
+                        f"(e.g. {seconds // factor})",
+                    )
+            raise InvalidParameterError(name, f"{seconds} is too large; expected {forms}")
         return pd.Timestamp(seconds, unit="s", tz="UTC").tz_convert(zone)
     if isinstance(value, pd.Timestamp | dt.datetime):
         stamp = pd.Timestamp(value)

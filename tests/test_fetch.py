@@ -341,6 +341,28 @@ def test_provisional_windows_expire_and_windows_past_now_are_never_cached(
     assert list(frame["partial"]) == [False, False, True]
 
 
+def test_an_open_window_is_never_stored_so_it_is_fresh_once_it_closes(
+    enterprise: DemoEnterprise, tmp_path: Path
+) -> None:
+    api = DemoAPI(enterprise, now=NOW)
+    window = (NOW - dt.timedelta(days=2), NOW + dt.timedelta(hours=2))
+    with DemoServer(api) as server:
+        client = mt.MetricsClient(
+            DEMO_API_KEY, base_url=server.url, cache_dir=tmp_path, now=lambda: api.now
+        )
+        open_answer = client.session_metrics(*window)
+        api.set_now(NOW + dt.timedelta(hours=3))  # the window has closed since
+        closed_answer = client.session_metrics(*window)
+        assert server.request_count == 2
+        fresh = mt.MetricsClient(
+            DEMO_API_KEY, base_url=server.url, cache_dir=tmp_path, now=lambda: api.now
+        )
+        assert fresh.session_metrics(*window) == closed_answer
+        assert server.request_count == 2  # the closed window is cached now
+    assert closed_answer.sessions_created_count >= open_answer.sessions_created_count
+    assert closed_answer != open_answer
+
+
 def test_two_tokens_never_share_cache_entries(enterprise: DemoEnterprise, tmp_path: Path) -> None:
     api = DemoAPI(
         enterprise, now=NOW, tokens={"cog_team_a": ALL_PERMISSIONS, "cog_team_b": ALL_PERMISSIONS}
