@@ -18,8 +18,8 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check metrics_toolkit tests benchmarks
-	$(BIN)/ruff format --check metrics_toolkit tests benchmarks
+	$(BIN)/ruff check metrics_toolkit tests benchmarks scripts
+	$(BIN)/ruff format --check metrics_toolkit tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -29,6 +29,10 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Regenerate the README's images (docs/images): a chart and the panel in a real browser.
+images: $(STAMP)
+	$(BIN)/python scripts/make_images.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

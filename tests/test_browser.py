@@ -1,0 +1,304 @@
+"""The explore notebook served by Voilà and driven in headless Chromium, all on 127.0.0.1.
+
+Voilà serves the widget JavaScript itself; the page must not fetch any script from a CDN, and
+neither Voilà nor its kernel may open a connection off this machine (an audit hook loaded in
+both refuses and records any attempt). Screenshots land in ``test-artifacts/browser/``.
+
+Without Chromium at ``/usr/bin/chromium`` (or ``chromium`` on the PATH) the test is skipped,
+except when ``CI`` is set: then a missing browser fails it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "explore.ipynb"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Seconds to wait for Voilà to listen, and for the kernel to run the notebook.
+STARTUP_TIMEOUT = 60
+PANEL_TIMEOUT_MS = 60_000
+#: Seconds to wait for an Apply to finish (the demo answers in well under one).
+APPLY_TIMEOUT_MS = 30_000
+#: External requests the page may attempt (and that are blocked): Voilà's lab template links
+#: the Font Awesome stylesheet from a CDN (voila-dashboards/voila#539); the icons still come
+#: from the copy bundled in Voilà's own JavaScript.
+TOLERATED_EXTERNAL = ("https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@",)
+
+#: Loaded in Voilà and its kernel through PYTHONPATH: refuse and record any connection or name
+#: lookup that does not stay on loopback.
+NETWORK_GUARD = """
+import ipaddress, os, sys
+
+_LOG = os.environ["METRICS_TOOLKIT_NETWORK_LOG"]
+
+
+def _local(host):
+    if isinstance(host, bytes):
+        host = host.decode()
+    if not isinstance(host, str) or host in ("", "localhost") or host.startswith("/"):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _guard(event, args):
+    host = None
+    if event == "socket.connect" and isinstance(args[1], tuple):
+        host = args[1][0]
+    elif event == "socket.getaddrinfo":
+        host = args[0]
+    if host is not None and not _local(host):
+        with open(_LOG, "a") as log:
+            log.write(f"{os.getpid()} {event} {host!r}\\n")
+        raise OSError(f"blocked by the browser test: {event} to {host!r}")
+
+
+sys.addaudithook(_guard)
+"""
+
+
+def chromium_or_skip() -> str:
+    """The browser's path; skip (or fail, under CI) with the reason when it is missing."""
+    found = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
+    problem = None
+    if found is None:
+        problem = f"no Chromium at {CHROMIUM} or on the PATH (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is not installed (pip install -e '.[test]')"
+    if problem is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser test cannot run under CI: {problem}", pytrace=False)
+        pytest.skip(f"browser test skipped: {problem}")
+    assert found is not None
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"Voilà exited with {process.returncode}:\n{tail(log)}", pytrace=False)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"Voilà did not listen on {port} in {STARTUP_TIMEOUT} s:\n{tail(log)}")
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    if not path.exists():
+        return "(no log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@dataclass
+class Voila:
+    url: str
+    command: list[str]
+    log: Path
+    network_log: Path
+
+
+@pytest.fixture
+def chromium() -> str:
+    return chromium_or_skip()
+
+
+@pytest.fixture
+def voila(chromium: str, tmp_path: Path) -> Iterator[Voila]:
+    """Voilà serving the explore notebook on 127.0.0.1 (started once the browser is known)."""
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(NETWORK_GUARD)
+    network_log = tmp_path / "network.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("DEVIN_API_KEY", "DEVIN_API_BASE_URL")}
+    env.update(
+        {
+            "XDG_CACHE_HOME": str(tmp_path / "cache"),
+            "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
+            "JUPYTER_DATA_DIR": str(tmp_path / "jupyter-data"),
+            "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
+            "IPYTHONDIR": str(tmp_path / "ipython"),
+            "MPLCONFIGDIR": str(tmp_path / "matplotlib"),
+            "MPLBACKEND": "Agg",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(guard), env.get("PYTHONPATH")])),
+            "METRICS_TOOLKIT_NETWORK_LOG": str(network_log),
+        }
+    )
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--VoilaConfiguration.file_allowlist=^$",  # serve no file of the notebook folder
+        str(NOTEBOOK.relative_to(ROOT)),
+    ]
+    log = tmp_path / "voila.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_for_port(port, process, log)
+        yield Voila(f"http://127.0.0.1:{port}/", command, log, network_log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@dataclass
+class PageWatch:
+    """What the page asked for and what went wrong in it."""
+
+    origin: str
+    external: list[tuple[str, str]] = field(default_factory=list)
+    local: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def route(self, route: Any) -> None:
+        url = route.request.url
+        if url.startswith((self.origin, "data:", "blob:")):
+            self.local.append(url)
+            route.continue_()
+        else:
+            self.external.append((url, route.request.resource_type))
+            route.abort()
+
+
+def test_the_panel_in_voila(chromium: str, voila: Voila, tmp_path: Path) -> None:
+    """Load, Apply, change the frequency and a filter, Apply again: the chart and status
+    change, nothing goes wrong in the page, and nothing leaves the machine."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    watch = PageWatch(voila.url.rstrip("/"))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=chromium,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1200, "height": 2000},
+        )
+        page = browser.pages[0] if browser.pages else browser.new_page()
+        page.route("**/*", watch.route)
+        page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
+
+        def fail(step: str, error: BaseException) -> None:
+            page.screenshot(path=ARTIFACTS / "failure.png", full_page=True)
+            problems = page.locator(".mt-problems").all_inner_texts()
+            pytest.fail(
+                f"{step}: {type(error).__name__}: {error}\n"
+                f"panel messages: {problems}\npage errors: {watch.page_errors}\n"
+                f"screenshot: {ARTIFACTS / 'failure.png'}\n"
+                f"voila: {' '.join(voila.command)}\n{tail(voila.log)}",
+                pytrace=False,
+            )
+
+        def chart_source() -> str | None:
+            image = page.locator(".mt-chart img")
+            return image.first.get_attribute("src") if image.count() else None
+
+        def apply_and_wait(step: str, previous_status: str, previous_chart: str | None) -> None:
+            page.locator(".mt-apply").click()
+            try:
+                page.wait_for_function(
+                    """([before, chart]) => {
+                        const status = document.querySelector('.mt-status');
+                        const image = document.querySelector('.mt-chart img');
+                        const text = status ? status.innerText : '';
+                        return text !== before && /fetched/.test(text)
+                            && image && image.src !== chart;
+                    }""",
+                    arg=[previous_status, previous_chart or ""],
+                    timeout=APPLY_TIMEOUT_MS,
+                )
+            except PlaywrightTimeout as error:
+                fail(f"{step}: the status line and chart did not change after Apply", error)
+
+        try:
+            page.goto(voila.url, timeout=PANEL_TIMEOUT_MS)
+            page.wait_for_selector(".mt-apply", timeout=PANEL_TIMEOUT_MS)
+        except PlaywrightTimeout as error:
+            fail("the panel did not appear", error)
+        page.screenshot(path=ARTIFACTS / "01-loaded.png", full_page=True)
+
+        banner = page.locator(".mt-banner").inner_text()
+        assert "Demo data" in banner, banner
+        status = page.locator(".mt-status").inner_text()
+        assert "press Apply" in status, status  # nothing fetched yet
+        assert chart_source() is None
+
+        apply_and_wait("first Apply (weekly)", status, None)
+        weekly_status = page.locator(".mt-status").inner_text()
+        weekly_chart = chart_source()
+        assert "weekly buckets" in weekly_status and "0 failed" in weekly_status, weekly_status
+        page.screenshot(path=ARTIFACTS / "02-weekly.png", full_page=True)
+
+        page.locator(".mt-freq button", has_text="month").click()
+        page.locator(".mt-breakdown select").select_option(label="organization")
+        page.locator(".mt-org-ids select").select_option(label="Platform")
+        apply_and_wait("second Apply (monthly, Platform)", weekly_status, weekly_chart)
+        monthly_status = page.locator(".mt-status").inner_text()
+        assert "monthly buckets x 1 organization" in monthly_status, monthly_status
+        table = page.locator(".mt-table").inner_text()
+        assert "Platform" in table and "Growth" not in table, table[:500]
+        assert page.locator(".mt-problems").inner_text().strip() == ""
+        page.screenshot(path=ARTIFACTS / "03-monthly-platform.png", full_page=True)
+        browser.close()
+
+    assert watch.page_errors == [], watch.page_errors
+    unexpected = [
+        (url, kind) for url, kind in watch.external if not url.startswith(TOLERATED_EXTERNAL)
+    ]
+    assert unexpected == [], f"the page tried to reach beyond 127.0.0.1: {unexpected}"
+    assert all(kind == "stylesheet" for _, kind in watch.external), watch.external
+    widget_scripts = [url for url in watch.local if "jupyter-widgets" in url and ".js" in url]
+    assert widget_scripts, "the widget JavaScript was not served by Voilà"
+    reached = voila.network_log.read_text() if voila.network_log.exists() else ""
+    assert reached == "", f"Voilà or its kernel tried to reach the network:\n{reached}"

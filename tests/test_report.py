@@ -1,0 +1,692 @@
+"""The weekly report: pure helpers on inline frames, parameter checks, and full renders to HTML."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+import metrics_toolkit as mt
+from metrics_toolkit import report
+from metrics_toolkit.frames import Row
+
+NOW = "2026-11-25T03:00:00Z"
+#: Weeks 2026-W42 .. 2026-W47 (Mondays 12 Oct .. 16 Nov 2026), all complete at NOW.
+WEEKS = ("2026-W42", "2026-W43", "2026-W44", "2026-W45", "2026-W46", "2026-W47")
+SIZES = ("xs", "s", "m", "l", "xl")
+#: Charts the report draws: trend (total, by org), origin mix, size mix, merge rate (total,
+#: by size), ACUs; one more (sessions by playbook) when playbooks are chosen.
+REPORT_CHARTS = 7
+FAKE_TOKEN = "cog_report_test_token_must_not_leak_0123456789"
+
+
+# -- inline frames --------------------------------------------------------------------------
+
+
+def payload(
+    created: int,
+    merged: int,
+    *,
+    avg: float = 2.0,
+    playbook: int = 0,
+    origins: dict[str, int] | None = None,
+    sizes: dict[str, int] | None = None,
+    merged_sizes: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """An answer whose origins and sizes add up: by default all webapp, all XS."""
+    return {
+        "sessions_created_count": created,
+        "sessions_created_by_origin": origins if origins is not None else {"webapp": created},
+        "sessions_created_by_size": sizes if sizes is not None else {"xs": created},
+        "sessions_created_with_playbook_count": playbook,
+        "sessions_created_with_search_count": 0,
+        "sessions_with_merged_prs_count": merged,
+        "sessions_with_merged_prs_by_size": (
+            merged_sizes if merged_sizes is not None else {"xs": merged}
+        ),
+        "avg_acus_per_session": avg,
+    }
+
+
+def weekly_frame(
+    *bodies: dict[str, Any] | None, tz: str = "UTC", group: str | None = None, now: str = NOW
+) -> pd.DataFrame:
+    """A weekly wide frame ending with 2026-W47, one body per week (None: a failed call)."""
+    first = WEEKS[-len(bodies)]
+    start = report.week_bounds(first, tz)[0]
+    end = report.week_bounds("2026-W47", tz)[1]
+    buckets = mt.time_buckets(start, end, "week", tz=tz, now=now)
+    rows = [
+        Row(
+            bucket,
+            group,
+            None if body is None else mt.SessionMetrics.model_validate(body),
+            None if body is not None else "ServerError: HTTP 500",
+        )
+        for bucket, body in zip(buckets, bodies, strict=True)
+    ]
+    frame = mt.wide_frame(rows, group_by=None if group is None else "org")
+    frame.attrs.update({"freq": "week", "tz": tz})
+    return frame
+
+
+def org_frame(groups: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """A weekly breakdown frame by org: ``{name: [body per week]}``, ids ``org-<name>``."""
+    parts = []
+    for name, bodies in groups.items():
+        part = weekly_frame(*bodies, group=f"org-{name.lower()}")
+        part.insert(1, "org_name", name)
+        parts.append(part)
+    frame = pd.concat(parts).sort_index(kind="stable")
+    frame.attrs.update({"freq": "week", "tz": "UTC", "group_by": "org"})
+    return frame
+
+
+# -- ISO weeks ------------------------------------------------------------------------------
+
+
+def test_parse_week_accepts_iso_weeks() -> None:
+    assert report.parse_week("2026-W47") == (2026, 47)
+    assert report.parse_week("2026-W53") == (2026, 53)  # 2026 has 53 ISO weeks
+    assert report.parse_week("2020-W01") == (2020, 1)
+
+
+@pytest.mark.parametrize(
+    "week", ["2026-47", "2026-W7", "2026W47", "2026-w47", "2026-W00", "2025-W53", "", 202647]
+)
+def test_parse_week_refuses_other_forms_naming_week(week: Any) -> None:
+    with pytest.raises(mt.InvalidParameterError) as caught:
+        report.parse_week(week)
+    assert caught.value.parameter == "week"
+    assert "2026-W47" in str(caught.value) or "weeks 01 to" in str(caught.value)
+
+
+def test_week_bounds_in_a_time_zone_match_the_week_buckets() -> None:
+    start, end = report.week_bounds("2026-W47", "Europe/Berlin")
+    assert start == pd.Timestamp("2026-11-16 00:00", tz="Europe/Berlin")
+    assert end == pd.Timestamp("2026-11-23 00:00", tz="Europe/Berlin")
+    (bucket,) = mt.time_buckets(start, end, "week", tz="Europe/Berlin")
+    assert (bucket.start, bucket.end, bucket.clipped) == (start, end, False)
+    utc_start, _ = report.week_bounds("2026-W47", "UTC")
+    assert (start - utc_start) == pd.Timedelta(hours=-1)
+
+
+def test_week_bounds_across_dst_changes() -> None:
+    spring = report.week_bounds("2026-W13", "Europe/Berlin")  # clocks forward on 29 March
+    autumn = report.week_bounds("2026-W43", "Europe/Berlin")  # clocks back on 25 October
+    assert spring[1] - spring[0] == pd.Timedelta(hours=167)
+    assert autumn[1] - autumn[0] == pd.Timedelta(hours=169)
+
+
+def test_week_of_shift_week_and_year_boundaries() -> None:
+    assert report.week_of("2026-11-22 23:30", "UTC") == "2026-W47"
+    assert report.week_of("2026-11-22 23:30Z", "Europe/Berlin") == "2026-W48"
+    assert report.week_of("2027-01-01", "UTC") == "2026-W53"
+    assert report.shift_week("2027-W01", -1) == "2026-W53"
+    assert report.shift_week("2026-W47", 2) == "2026-W49"
+    assert report.shift_week("2026-W47", 0) == "2026-W47"
+
+
+def test_last_complete_week() -> None:
+    assert report.last_complete_week("2026-11-25 03:00Z", "UTC") == "2026-W47"
+    assert report.last_complete_week("2026-11-23 00:00Z", "UTC") == "2026-W47"  # just ended
+    assert report.last_complete_week("2026-11-22 23:59:59Z", "UTC") == "2026-W46"
+    # 23:30 UTC on Sunday is already Monday in Berlin: W47 is complete there, not in UTC
+    assert report.last_complete_week("2026-11-22 23:30Z", "Europe/Berlin") == "2026-W47"
+
+
+def test_check_complete_week_refuses_the_running_and_future_weeks() -> None:
+    assert report.check_complete_week("2026-W47", "UTC", NOW) == "2026-W47"
+    with pytest.raises(mt.InvalidParameterError) as caught:
+        report.check_complete_week("2026-W48", "UTC", NOW)
+    assert caught.value.parameter == "week"
+    message = str(caught.value)
+    assert "still running" in message and "2026-W47" in message and "not complete" in message
+    with pytest.raises(mt.InvalidParameterError, match="in the future"):
+        report.check_complete_week("2027-W05", "UTC", NOW)
+
+
+def test_week_title() -> None:
+    assert (
+        report.week_title("2026-W47", "Europe/Berlin")
+        == "Weekly report — 2026-W47 (16–22 Nov 2026, Europe/Berlin)"
+    )
+    assert (
+        report.week_title("2026-W49", "UTC")
+        == "Weekly report — 2026-W49 (30 Nov – 6 Dec 2026, UTC)"
+    )
+    assert (
+        report.week_title("2026-W01", "UTC")
+        == "Weekly report — 2026-W01 (29 Dec 2025 – 4 Jan 2026, UTC)"
+    )
+
+
+# -- KPIs -----------------------------------------------------------------------------------
+
+
+def test_weekly_kpis_compare_with_last_week_and_the_four_week_ratio_of_sums() -> None:
+    frame = weekly_frame(
+        payload(100, 90, avg=1.0, playbook=10),  # W42: outside the baseline
+        payload(100, 10, avg=1.0, playbook=10),  # W43
+        payload(300, 150, avg=2.0, playbook=30),  # W44
+        payload(100, 10, avg=1.0, playbook=10),  # W45
+        payload(100, 10, avg=4.0, playbook=50),  # W46
+        payload(200, 100, avg=3.0, playbook=40),  # W47: the report's week
+    )
+    kpis = report.weekly_kpis(frame, "2026-W47")
+    assert list(kpis.index) == list(report.KPI_LABELS)
+    assert kpis.attrs["week"] == "2026-W47"
+    row = kpis.loc["sessions_created_count"]
+    assert (row["this_week"], row["previous_week"], row["four_week_average"]) == (200, 100, 150)
+    assert row["change_pct"] == pytest.approx(100.0)
+    assert row["change_vs_average_pct"] == pytest.approx(100 / 3)
+    rate = kpis.loc["merged_pr_rate"]
+    assert rate["this_week"] == pytest.approx(0.5)
+    assert rate["previous_week"] == pytest.approx(0.1)
+    # ratio of sums over W43..W46: 180 / 600 = 0.3, not the mean of the rates (0.2)
+    assert rate["four_week_average"] == pytest.approx(0.3)
+    assert rate["change"] == pytest.approx(0.4)
+    acus = kpis.loc["acus_total"]
+    assert acus["this_week"] == pytest.approx(600.0)
+    assert acus["four_week_average"] == pytest.approx((100 + 600 + 100 + 400) / 4)
+    average = kpis.loc["avg_acus_per_session"]
+    assert average["four_week_average"] == pytest.approx(1200 / 600)  # weighted, not 2.0 mean
+    assert kpis.loc["playbook_share", "four_week_average"] == pytest.approx(100 / 600)
+
+
+def test_weekly_kpis_leave_comparisons_nan_when_a_week_is_missing_or_failed() -> None:
+    frame = weekly_frame(payload(10, 5), None, payload(20, 10))
+    kpis = report.weekly_kpis(frame, "2026-W47")
+    assert kpis.loc["sessions_created_count", "this_week"] == 20
+    assert math.isnan(kpis.loc["sessions_created_count", "previous_week"])
+    assert kpis["four_week_average"].isna().all()
+
+
+def test_weekly_kpis_compare_only_adjacent_weeks() -> None:
+    frame = weekly_frame(*[payload(10, 5)] * 6)
+    gap = frame.drop(index=frame.index[-2])  # no W46: W45 is not "the week before"
+    kpis = report.weekly_kpis(gap, "2026-W47")
+    assert kpis["previous_week"].isna().all() and kpis["four_week_average"].isna().all()
+    assert report.what_changed(gap, "2026-W47")[0].startswith("No comparison")
+
+
+def test_weekly_kpis_need_week_buckets() -> None:
+    start, end = report.week_bounds("2026-W47")
+    buckets = mt.time_buckets(start, end, "day", now=NOW)
+    body = mt.SessionMetrics.model_validate(payload(10, 5))
+    daily = mt.wide_frame([Row(bucket, None, body) for bucket in buckets])
+    with pytest.raises(mt.InvalidParameterError, match="freq='week'"):
+        report.weekly_kpis(daily, "2026-W47")
+
+
+def test_weekly_kpis_refuse_a_partial_week() -> None:
+    frame = weekly_frame(payload(10, 5), payload(20, 10), now="2026-11-20T00:00:00Z")
+    with pytest.raises(mt.InvalidParameterError, match="partial"):
+        report.weekly_kpis(frame, "2026-W47")
+    with pytest.raises(mt.InvalidParameterError, match="not a bucket"):
+        report.weekly_kpis(frame, "2026-W30")
+
+
+def test_weekly_kpis_sum_a_breakdown_over_its_groups() -> None:
+    frame = org_frame(
+        {
+            "A": [payload(10, 1, avg=1.0), payload(30, 3, avg=1.0)],
+            "B": [payload(10, 9, avg=3.0), payload(10, 9, avg=5.0)],
+        }
+    )
+    kpis = report.weekly_kpis(frame, "2026-W47")
+    assert kpis.loc["sessions_created_count", "this_week"] == 40
+    assert kpis.loc["merged_pr_rate", "this_week"] == pytest.approx(12 / 40)
+    assert kpis.loc["avg_acus_per_session", "this_week"] == pytest.approx((30 + 50) / 40)
+
+
+def test_format_kpis() -> None:
+    frame = weekly_frame(*[payload(100, 40, avg=2.0, playbook=20)] * 5, payload(120, 54))
+    table = report.format_kpis(report.weekly_kpis(frame, "2026-W47"))
+    assert list(table.index) == list(report.KPI_LABELS.values())
+    assert list(table.columns) == [
+        "2026-W47",
+        "Previous week",
+        "Change",
+        "4-week average",
+        "Change vs average",
+    ]
+    assert table.loc["Sessions created", "2026-W47"] == "120"
+    assert table.loc["Sessions created", "Change"] == "▲ +20.0 %"
+    assert table.loc["Merged-PR rate", "2026-W47"] == "45.0%"
+    assert table.loc["Merged-PR rate", "Change"] == "▲ +5.0 pp"
+    assert table.loc["Playbook share", "Change"] == "▼ −20.0 pp"
+
+
+# -- groups ---------------------------------------------------------------------------------
+
+
+def test_wilson_interval() -> None:
+    low, high = report.wilson_interval(2, 2)
+    assert low[0] == pytest.approx(0.3424, abs=1e-4) and high[0] == 1.0
+    low, high = report.wilson_interval([50, 0], [100, 0])
+    assert low[0] == pytest.approx(0.4038, abs=1e-4) and high[0] == pytest.approx(0.5962, abs=1e-4)
+    assert math.isnan(low[1]) and math.isnan(high[1])
+
+
+def simpson_groups() -> dict[str, list[dict[str, Any]]]:
+    """A merges more often than B in each size, less often overall (mostly XL vs mostly XS)."""
+    a = payload(
+        100,
+        37,
+        sizes={"xs": 10, "xl": 90},
+        merged_sizes={"xs": 10, "xl": 27},  # 100 % and 30 %
+        origins={"slack": 100},
+    )
+    b = payload(
+        100,
+        72,
+        sizes={"xs": 90, "xl": 10},
+        merged_sizes={"xs": 72, "xl": 0},  # 80 % and 0 %
+        origins={"slack": 100},
+    )
+    tiny = payload(2, 2, sizes={"xs": 2}, merged_sizes={"xs": 2})
+    return {"A": [a, a], "B": [b, b], "Tiny": [tiny, tiny]}
+
+
+def test_group_ranking_flags_small_denominators_and_adjusts_for_size() -> None:
+    ranking = report.group_ranking(org_frame(simpson_groups()), "2026-W47")
+    assert list(ranking["name"]) == ["B", "A", "Tiny"]
+    assert ranking.index.name == "org_id"
+    assert list(ranking["rank"].astype("object")) == [1, 2, pd.NA]
+    assert list(ranking["few_sessions"]) == [False, False, True]
+    assert ranking.loc["org-tiny", "merged_pr_rate"] == 1.0
+    assert ranking.loc["org-tiny", "rate_low"] < 0.5
+    # the common mix over all three groups: 102 XS, 100 XL
+    mix = {"xs": 102 / 202, "xl": 100 / 202}
+    assert ranking.loc["org-a", "size_adjusted_rate"] == pytest.approx(
+        mix["xs"] * 1.0 + mix["xl"] * 0.3
+    )
+    assert ranking.loc["org-b", "size_adjusted_rate"] == pytest.approx(mix["xs"] * 0.8)
+    assert ranking.loc["org-a", "adjusted_rank"] == 1
+    assert ranking.loc["org-b", "adjusted_rank"] == 2
+    assert ranking.loc["org-a", "change"] == pytest.approx(0.0)
+
+
+def test_size_adjusted_rate_is_nan_without_sessions_in_a_weighted_size() -> None:
+    created = pd.DataFrame({"xs": [10.0, 0.0], "xl": [10.0, 10.0]}, index=["a", "b"])
+    merged = pd.DataFrame({"xs": [5.0, 0.0], "xl": [1.0, 2.0]}, index=["a", "b"])
+    adjusted = report.size_adjusted_rate(created, merged, pd.Series({"xs": 0.5, "xl": 0.5}))
+    assert adjusted["a"] == pytest.approx(0.3)
+    assert math.isnan(adjusted["b"])
+    only_xl = report.size_adjusted_rate(created, merged, pd.Series({"xs": 0.0, "xl": 1.0}))
+    assert only_xl["b"] == pytest.approx(0.2)
+
+
+def test_top_and_bottom_keeps_the_ends_then_the_flagged_groups() -> None:
+    groups = {f"G{i:02d}": [payload(100, i), payload(100, i)] for i in range(10)}
+    groups["Small"] = [payload(5, 5), payload(5, 5)]
+    ranking = report.group_ranking(org_frame(groups), "2026-W47")
+    ends = report.top_and_bottom(ranking, 3)
+    assert list(ends["name"]) == ["G09", "G08", "G07", "G02", "G01", "G00", "Small"]
+    table = report.format_ranking(ends)
+    assert list(table.columns) == [
+        "#",
+        "Organization",
+        "Sessions",
+        "Merged-PR rate",
+        "95% range",
+        "Size-adjusted",
+        "vs previous week",
+        "Note",
+    ]
+    assert table["#"].tolist()[:3] == ["1", "2", "3"]
+    assert table.iloc[-1]["Note"].startswith("fewer than 30 sessions")
+    assert report.top_and_bottom(ranking.iloc[:4], 3)["name"].tolist() == [
+        "G09",
+        "G08",
+        "G07",
+        "G06",
+    ]
+
+
+# -- what changed ---------------------------------------------------------------------------
+
+
+def test_what_changed_names_the_largest_moves_in_plain_sentences() -> None:
+    base = {"slack": 212, "webapp": 500, "jira": 4}
+    after = {"slack": 270, "webapp": 500, "jira": 9}
+    before_week = payload(716, 358, origins=base, sizes={"xs": 716}, merged_sizes={"xs": 358})
+    this_week = payload(779, 390, origins=after, sizes={"xs": 779}, merged_sizes={"xs": 390})
+    frame = weekly_frame(before_week, this_week)
+    sentences = report.what_changed(frame, "2026-W47")
+    # the total (+9 %) is within noise; Jira more than doubled, but on too few sessions
+    assert sentences == ["Slack sessions rose 27% (212 → 270)."]
+
+
+def test_what_changed_covers_rates_acus_and_groups() -> None:
+    frame = weekly_frame(
+        payload(1000, 500, avg=2.0, playbook=100), payload(1000, 300, avg=3.0, playbook=100)
+    )
+    groups = org_frame(
+        {"Platform": [payload(400, 200), payload(200, 100)], "Data": [payload(20, 2)] * 2}
+    )
+    sentences = report.what_changed(frame, "2026-W47", groups=[groups], provisional=True)
+    assert (
+        "The merged-PR rate fell 20.0 points (50.0% → 30.0%) "
+        "(provisional: PRs are still being merged)." in sentences
+    )
+    assert "ACUs per session rose 50% (2.00 → 3.00)." in sentences
+    assert "ACUs in total rose 50% (2,000 → 3,000)." in sentences
+    assert "Sessions in Platform fell 50% (400 → 200)." in sentences
+    assert not any("Data" in sentence for sentence in sentences)
+    assert len(sentences) == 4
+    assert len(report.what_changed(frame, "2026-W47", groups=groups, limit=2)) == 2
+
+
+def test_what_changed_without_a_move_or_a_comparison() -> None:
+    steady = weekly_frame(payload(500, 250), payload(505, 252))
+    assert report.what_changed(steady, "2026-W47") == [
+        "Nothing moved beyond ordinary week-to-week noise against 2026-W46."
+    ]
+    failed_before = weekly_frame(None, payload(500, 250))
+    assert report.what_changed(failed_before, "2026-W47") == [
+        "No comparison: the week before 2026-W47 is missing or incomplete."
+    ]
+
+
+def test_what_changed_reports_a_new_origin_from_zero() -> None:
+    frame = weekly_frame(
+        payload(500, 250, origins={"webapp": 500}),
+        payload(560, 280, origins={"webapp": 500, "github": 60}),
+    )
+    assert "Github sessions rose from 0 to 60." in report.what_changed(frame, "2026-W47")
+
+
+# -- connecting -----------------------------------------------------------------------------
+
+
+def test_connect_uses_the_demo_without_a_key_and_the_api_with_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    demo = report.connect()
+    assert report.is_demo(demo)
+    assert "Synthetic demo data" in report.banner(demo)._repr_html_()
+    with pytest.raises(mt.InvalidParameterError) as caught:
+        report.connect(demo=False)
+    assert caught.value.parameter == "DEVIN_API_KEY"
+    monkeypatch.setenv("DEVIN_API_KEY", FAKE_TOKEN)
+    live = report.connect(cache=False)
+    assert not report.is_demo(live)
+    assert live.base_url == "https://api.devin.ai"
+    shown = report.banner(live)._repr_html_()
+    assert "api.devin.ai" in shown and "demo" not in shown.lower()
+    assert FAKE_TOKEN not in shown
+    assert report.is_demo(report.connect(demo=True))
+
+
+def test_html_block_displays_html_and_prints_text() -> None:
+    block = report.HTMLBlock("<b>Hi</b> &amp; bye")
+    assert block._repr_html_() == "<b>Hi</b> &amp; bye"
+    assert str(block) == repr(block) == "Hi & bye"
+
+
+# -- parameters, before anything runs --------------------------------------------------------
+
+
+@pytest.fixture
+def no_execution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make running the notebook fail loudly: parameter checks must come first."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the notebook ran before the parameters were checked")
+
+    monkeypatch.setattr(report, "_execute", refuse)
+
+
+@pytest.mark.usefixtures("no_execution")
+@pytest.mark.parametrize(
+    ("options", "parameter"),
+    [
+        ({"week": "2026-47"}, "week"),
+        ({"week": "2026-W99"}, "week"),
+        ({"tz": "Europe/Berln"}, "tz"),
+        ({"weeks": 0}, "weeks"),
+        ({"weeks": 105}, "weeks"),
+        ({"weeks": "12"}, "weeks"),
+        ({"out": "report.pdf"}, "out"),
+        ({"orgs": []}, "orgs"),
+        ({"playbooks": [""]}, "playbooks"),
+        ({"demo": "yes"}, "demo"),
+        ({"cache": None}, "cache"),
+        ({"base_url": "ftp://example.com"}, "base_url"),
+    ],
+)
+def test_render_refuses_bad_parameters_first(options: dict[str, Any], parameter: str) -> None:
+    arguments = {"demo": True, **options}
+    with pytest.raises(mt.InvalidParameterError) as caught:
+        report.render_weekly_report(**arguments)
+    assert caught.value.parameter == parameter
+
+
+@pytest.mark.usefixtures("no_execution")
+def test_render_refuses_the_current_week_and_a_missing_key() -> None:
+    current = report.week_of(pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=5), "UTC")
+    with pytest.raises(mt.InvalidParameterError) as caught:
+        report.render_weekly_report(week=current, demo=True)
+    assert caught.value.parameter == "week"
+    assert "not complete" in str(caught.value)
+    with pytest.raises(mt.InvalidParameterError) as missing:
+        report.render_weekly_report()
+    assert missing.value.parameter == "DEVIN_API_KEY"
+
+
+def test_default_output_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert report._check_out(None, "2026-W47") == tmp_path / "reports" / "weekly-2026-W47.html"
+    assert report._check_out("x/r.HTML", "2026-W47") == Path("x/r.HTML")
+
+
+def test_write_private_makes_the_file_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "report.html"
+    path.parent.mkdir()
+    path.write_text("old")
+    path.chmod(0o644)
+    report._write_private(path, "<html></html>")
+    assert path.read_text() == "<html></html>"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["report.html"]
+
+
+def test_failed_report_cells_map_to_our_errors() -> None:
+    error = report._mapped("InvalidParameterError", "org: no org named 'Platfrom'", 3)
+    assert isinstance(error, mt.InvalidParameterError) and error.parameter == "org"
+    assert "Platfrom" in str(error)
+    api = report._mapped("AuthenticationError", "HTTP 401 from https://x/y: bad token", 3)
+    assert isinstance(api, report.ReportExecutionError)
+    assert "AuthenticationError" in str(api)
+    insecure = report._mapped("InsecureTransportError", "refusing to send the token", 2)
+    assert isinstance(insecure, mt.InsecureTransportError)
+    other = report._mapped("KeyError", "'x'", 7)
+    assert isinstance(other, mt.MetricsError) and "cell 7" in str(other)
+
+
+def test_kernel_manager_uses_this_environments_python(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A python3 kernelspec in the user's Jupyter directory does not redirect the report."""
+    elsewhere = tmp_path / "jupyter" / "kernels" / "python3"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "kernel.json").write_text(
+        json.dumps({"argv": ["/nowhere/bin/python", "-m", "ipykernel_launcher", "-f", "{x}"]})
+    )
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    manager = report._kernel_manager_class({})(kernel_name="python3")
+    command = manager.kernel_spec.argv[0]
+    assert command in ("python", sys.executable)
+    assert "/nowhere" not in command
+
+
+def test_export_hides_code_and_loads_nothing_remote() -> None:
+    notebook = nbformat.v4.new_notebook()
+    hidden = nbformat.v4.new_markdown_cell("how to run me")
+    hidden.metadata["tags"] = ["report-hide"]
+    code = nbformat.v4.new_code_cell("secret_code_line = 1")
+    code.outputs = [
+        nbformat.v4.new_output("display_data", {"text/html": "<p>visible</p>"}),
+        nbformat.v4.new_output("stream", name="stderr", text="noise on stderr"),
+    ]
+    notebook.cells = [hidden, nbformat.v4.new_markdown_cell("## Section"), code]
+    body = report._export(notebook, "Weekly report — 2026-W47")
+    assert "<p>visible</p>" in body and "Section" in body
+    assert "secret_code_line" not in body
+    assert "how to run me" not in body and "noise on stderr" not in body
+    assert not remote_resources(body)
+    code.outputs = [
+        nbformat.v4.new_output(
+            "display_data", {"text/html": '<script src="https://cdn.example/x.js"></script>'}
+        )
+    ]
+    with pytest.raises(report.ReportExecutionError, match="network"):
+        report._export(notebook, "t")
+
+
+# -- full renders (a real kernel each) --------------------------------------------------------
+
+
+def remote_resources(body: str) -> list[str]:
+    """Everything in a page that a browser would fetch from a network."""
+    patterns = [
+        r"""\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//[^"'\s>]*""",
+        r"""url\(\s*["']?\s*(?:https?:)?//[^)]*\)""",
+        r"@import[^;]*;",
+    ]
+    return [match for pattern in patterns for match in re.findall(pattern, body, re.I)]
+
+
+def check_report_html(path: Path, week: str, *, charts: int) -> str:
+    body = path.read_text(encoding="utf-8")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    title = re.search(r"<title>(.*?)</title>", body, re.S)
+    assert title is not None and week in title.group(1)
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
+    assert heading is not None and f"Weekly report — {week}" in heading.group(1)
+    tables = re.findall(r"<table.*?</table>", body, re.S)
+    assert any(all(label in table for label in report.KPI_LABELS.values()) for table in tables)
+    assert body.count('<img src="data:image/png;base64,') >= charts
+    assert remote_resources(body) == []
+    assert re.search(r"""<script[^>]*\bsrc\s*=""", body, re.I) is None
+    assert re.search(r"""class="[^"]*jp-(?:InputArea|InputPrompt|OutputPrompt)""", body) is None
+    assert re.search(r">\s*(?:In|Out)(?:&nbsp;|\s)?\[", body) is None  # no prompts
+    assert "Synthetic demo data" in body
+    assert "What changed" in body and "Organizations" in body
+    assert "Traceback" not in body
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in body
+    return body
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_render_weekly_report_in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DEVIN_API_KEY", FAKE_TOKEN)  # present, and must reach nothing
+    executed: list[Any] = []
+    export = report._export
+
+    def capture(notebook: Any, title: str) -> str:
+        executed.append(nbformat.writes(notebook))
+        return export(notebook, title)
+
+    monkeypatch.setattr(report, "_export", capture)
+    week = report.last_complete_week(pd.Timestamp.now(tz="UTC").floor("h"), "Europe/Berlin")
+    out = tmp_path / "nested" / "report.html"
+    path = report.render_weekly_report(
+        week=week,
+        tz="Europe/Berlin",
+        orgs=["Platform", "Growth", "Data"],
+        playbooks=["Fix a flaky test", "Migrate an endpoint to API v3"],
+        weeks=8,
+        demo=True,
+        out=out,
+    )
+    assert path == out
+    body = check_report_html(path, week, charts=REPORT_CHARTS + 1)
+    assert "Europe/Berlin" in body and "Playbooks" in body and "Migrate an endpoint" in body
+    assert "Platform, Growth, Data" in body
+    assert FAKE_TOKEN not in body
+    (notebook,) = executed
+    assert FAKE_TOKEN not in notebook
+    assert "Fix a flaky test" in notebook  # the parameters were injected
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_cli_report_writes_the_html(tmp_path: Path) -> None:
+    week = report.last_complete_week(pd.Timestamp.now(tz="UTC").floor("h"), "UTC")
+    out = tmp_path / "tmp" / "report.html"
+    env = {**os.environ, "DEVIN_API_KEY": FAKE_TOKEN}
+    result = subprocess.run(
+        [*cli(), "report", "--demo", "--week", week, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert str(out) in result.stdout
+    assert FAKE_TOKEN not in result.stdout + result.stderr
+    body = check_report_html(out, week, charts=REPORT_CHARTS)
+    assert FAKE_TOKEN not in body
+    assert "All organizations" in body
+
+
+def cli() -> list[str]:
+    script = Path(sys.executable).with_name("metrics-toolkit")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "metrics_toolkit.cli"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "parameter"),
+    [
+        (["--week", "2026-47"], "week"),
+        (["--week", "current"], "week"),
+        (["--weeks", "0"], "weeks"),
+        (["--out", "report.txt"], "out"),
+    ],
+)
+def test_cli_report_refuses_bad_input_in_one_line(arguments: list[str], parameter: str) -> None:
+    if arguments == ["--week", "current"]:  # (or the next, a few minutes before it starts)
+        soon = pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=5)
+        arguments = ["--week", report.week_of(soon, "UTC")]
+    result = subprocess.run(
+        [*cli(), "report", "--demo", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "DEVIN_API_KEY"},
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert parameter in lines[0] and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_the_report_notebook_is_shipped_and_linked() -> None:
+    assert report.REPORT_NOTEBOOK.is_file()
+    link = Path(__file__).parents[1] / "notebooks" / "weekly_report.ipynb"
+    assert link.is_symlink() and link.resolve() == report.REPORT_NOTEBOOK.resolve()
+    notebook = nbformat.read(report.REPORT_NOTEBOOK, as_version=4)
+    tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    names = set(re.findall(r"^(\w+) =", tagged[0].source, re.M))
+    assert {"week", "tz", "orgs", "playbooks", "weeks", "demo"} <= names
+    assert np.all([c.get("outputs", []) == [] for c in notebook.cells if c.cell_type == "code"])
