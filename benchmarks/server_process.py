@@ -16,14 +16,17 @@ import datetime as dt
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
 
 from metrics_toolkit.demo import DemoAPI, DemoServer, generate_enterprise
 
 __all__ = ["ServerProcess", "main"]
 
-#: Seconds to wait for the child to start listening, and for each answer.
-STARTUP_TIMEOUT = 60.0
+#: Seconds to wait for the child to exit once its input is closed.
+STOP_TIMEOUT = 60.0
+#: The directory holding the ``benchmarks`` package.
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 class ServerProcess:
@@ -63,9 +66,18 @@ class ServerProcess:
             repr(self.latency),
         ]
         self._child = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            cwd=REPOSITORY,  # where ``-m benchmarks.server_process`` is found
         )
-        self.url = self._read("url")
+        try:
+            self.url = self._read("url")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     @property
@@ -85,7 +97,7 @@ class ServerProcess:
         assert child.stdin is not None
         child.stdin.close()
         try:
-            child.wait(timeout=STARTUP_TIMEOUT)
+            child.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()

@@ -1,0 +1,249 @@
+"""The benchmarks at tiny sizes: every scenario runs and measures the right thing.
+
+These tests check correctness, never timing: the toolkit's frame is the plain loop's frame, a
+warm cache sends no request, the tables and the JSON have every target. The numbers themselves
+come from ``python -m benchmarks`` (``make bench``) on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from benchmarks.__main__ import main
+from benchmarks.harness import Measurement, ScenarioResult, Target, format_report
+from benchmarks.scenarios import (
+    END,
+    QUICK,
+    SEED,
+    answer_rows,
+    breakdown_ids,
+    breakdown_scenario,
+    expected_frame,
+    frames_equal,
+    frames_scenario,
+    latency_scenario,
+    plain_loop,
+    simulator_scenario,
+    simulator_variants,
+)
+from benchmarks.server_process import ServerProcess
+from metrics_toolkit import MetricsClient, fetch_series, long_frame, time_buckets, wide_frame
+from metrics_toolkit.demo import DEMO_API_KEY, DemoAPI, DemoServer, generate_enterprise
+from metrics_toolkit.demo.simulator import SESSION_METRICS_PATH
+
+
+@pytest.fixture(scope="module")
+def api() -> DemoAPI:
+    return DemoAPI(generate_enterprise(seed=SEED, end=END))
+
+
+@pytest.fixture(scope="module")
+def server(api: DemoAPI) -> Iterator[DemoServer]:
+    with DemoServer(api) as running:
+        yield running
+
+
+def client_for(server: DemoServer, cache_dir: Path | None) -> MetricsClient:
+    if cache_dir is None:
+        return MetricsClient(DEMO_API_KEY, base_url=server.url, cache=False, now=END)
+    return MetricsClient(DEMO_API_KEY, base_url=server.url, cache_dir=cache_dir, now=END)
+
+
+# -- the pieces the scenarios are made of ------------------------------------------------------
+
+
+def test_cold_warm_and_reopened_runs_give_the_plain_loops_frame(
+    server: DemoServer, tmp_path: Path
+) -> None:
+    start = END - dt.timedelta(days=10)
+    buckets = time_buckets(start, END, "day", now=END)
+    queries = [{"time_after": b.time_after, "time_before": b.time_before} for b in buckets]
+    with requests.Session() as session:
+        answers = plain_loop(session, server.url + SESSION_METRICS_PATH, queries)
+    expected = expected_frame(buckets, answers)
+    assert len(expected) == 10
+
+    with client_for(server, tmp_path) as client:
+        before = server.request_count
+        cold = fetch_series(client, start, END, "day", workers=8, progress=False)
+        assert server.request_count - before == len(buckets)
+        before = server.request_count
+        warm = fetch_series(client, start, END, "day", workers=8, progress=False)
+        assert server.request_count == before
+    with client_for(server, tmp_path) as client:
+        reopened = fetch_series(client, start, END, "day", workers=8, progress=False)
+        assert server.request_count == before
+    assert frames_equal(cold, expected)
+    assert frames_equal(warm, expected)
+    assert frames_equal(reopened, expected)
+    assert warm.attrs["fetch_stats"].from_cache == len(buckets)
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["cache-off", "cache-on"])
+def test_breakdown_gives_the_plain_loops_frame(
+    server: DemoServer, api: DemoAPI, tmp_path: Path, cached: bool
+) -> None:
+    ids = [*breakdown_ids(api.enterprise, 4), "user-bench-made-up"]
+    start = END - dt.timedelta(weeks=3)
+    buckets = time_buckets(start, END, "week", now=END)
+    queries = [
+        {"time_after": b.time_after, "time_before": b.time_before, "user_ids": [user_id]}
+        for user_id in ids
+        for b in buckets
+    ]
+    with requests.Session() as session:
+        answers = plain_loop(session, server.url + SESSION_METRICS_PATH, queries)
+    expected = expected_frame(buckets, answers, ids=ids)
+    with client_for(server, tmp_path if cached else None) as client:
+        before = server.request_count
+        frame = fetch_series(
+            client, start, END, "week", by="user", ids=ids, workers=8, progress=False
+        )
+        assert server.request_count - before == len(queries)
+    assert frames_equal(frame, expected)
+    assert frame.loc[frame["user_id"] == "user-bench-made-up", "sessions_created_count"].eq(0).all()
+
+
+def test_breakdown_ids_pad_the_directory_with_made_up_users(api: DemoAPI) -> None:
+    users = len(api.enterprise.users)
+    ids = breakdown_ids(api.enterprise, users + 3)
+    assert ids[:users] == [user.user_id for user in api.enterprise.users]
+    assert ids[users:] == ["user-bench-0000", "user-bench-0001", "user-bench-0002"]
+    assert len(set(ids)) == len(ids)
+    assert breakdown_ids(api.enterprise, 2) == ids[:2]
+
+
+def test_frames_from_answers(api: DemoAPI) -> None:
+    rows = answer_rows(api, groups=3, weeks=4)
+    wide = wide_frame(rows, group_by="user")
+    tidy = long_frame(wide)
+    assert len(wide) == 12
+    assert tidy.groupby(["user_id", "bucket_start"]).size().nunique() == 1
+    assert set(tidy["category"]) >= {"all", "slack", "xl"}
+
+
+def test_simulator_variants_filter_the_whole_log(api: DemoAPI) -> None:
+    window = (api.enterprise.start, api.enterprise.end)
+    total = api.session_metrics(*window)["sessions_created_count"]
+    assert total == len(api.enterprise.sessions)
+    for filters in simulator_variants(api.enterprise).values():
+        count = api.session_metrics(*window, **filters)["sessions_created_count"]
+        assert 0 <= count <= total
+    assert next(iter(simulator_variants(api.enterprise))) == "no filter"
+
+
+def test_server_process_counts_requests() -> None:
+    with ServerProcess(end=END, seed=SEED) as child:
+        assert child.url.startswith("http://127.0.0.1:")
+        assert child.request_count == 0
+        response = requests.get(
+            child.url + SESSION_METRICS_PATH,
+            params={
+                "time_after": int(END.timestamp()) - 86400,
+                "time_before": int(END.timestamp()),
+            },
+            headers={"Authorization": f"Bearer {DEMO_API_KEY}"},
+            timeout=10,
+        )
+        assert response.status_code == 200
+        assert child.request_count == 1
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = child.request_count
+
+
+# -- each scenario at quick sizes ------------------------------------------------------------
+
+
+def assert_complete(result: ScenarioResult, targets: set[str]) -> None:
+    assert result.checks, "a scenario checks what it measures"
+    failed = [name for name, ok in result.checks.items() if not ok]
+    assert not failed
+    assert {target.key for target in result.targets} == targets
+    assert all(measurement.values for measurement in result.measurements)
+
+
+def test_latency_scenario_quick() -> None:
+    result = latency_scenario(QUICK)
+    assert_complete(
+        result,
+        {"s1.plain_over_cold", "s1.cold_over_floor", "s1.cold_over_warm", "s1.warm_requests"},
+    )
+    assert "warm runs send no request" in result.checks
+    warm_requests = next(m for m in result.measurements if m.key == "s1.warm_requests")
+    assert warm_requests.values == [0] * (QUICK.runs * QUICK.warm_repeats)
+    assert next(t for t in result.targets if t.key == "s1.warm_requests").passed
+
+
+def test_breakdown_scenario_quick(api: DemoAPI) -> None:
+    result = breakdown_scenario(QUICK, api.enterprise)
+    assert not [name for name, ok in result.checks.items() if not ok]
+    assert [t.key for t in result.targets] == ["s2.toolkit_over_plain"]
+    if result.notes:  # the server stalls each response: the scenario is skipped, and says why
+        assert "skipped" in result.notes[0]
+        assert math.isnan(result.targets[0].value)
+        assert not result.targets[0].passed
+    else:
+        assert len([name for name in result.checks if "frame" in name]) == 3
+        assert result.checks["every run sends one request per call"]
+
+
+def test_frames_scenario_quick(api: DemoAPI) -> None:
+    result = frames_scenario(QUICK, api)
+    assert_complete(result, {"s3.wide_seconds", "s3.long_seconds"})
+
+
+def test_simulator_scenario_quick(api: DemoAPI) -> None:
+    result = simulator_scenario(QUICK, api)
+    assert_complete(result, {"s4.no_ms", "s4.org_ms", "s4.user_ms"})
+    times = next(m for m in result.measurements if m.key == "s4.no_ms")
+    assert len(times.values) == QUICK.simulator_calls
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+
+def test_report_says_pass_or_miss_and_lists_failed_checks() -> None:
+    result = ScenarioResult(9, "demo", "setup")
+    result.measurements.append(Measurement("s9.x", "x", "s", [3.0, 1.0, 2.0]))
+    result.targets += [
+        Target("s9.ok", "ok", 2.0, 1.0, True),
+        Target("s9.no", "no", 2.0, 1.0, False),
+    ]
+    result.checks["fine"] = True
+    result.checks["broken"] = False
+    result.notes.append("something skipped")
+    assert result.measurements[0].median == 2.0
+    text = format_report([result])
+    assert "| PASS" in text and "| MISS" in text
+    assert "1 of 2 passed" in text and "FAILED 9: broken" in text
+    assert "note (9): something skipped" in text
+
+
+def test_main_quick_writes_the_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "results.json"
+    assert main(["--quick", "--scenarios", "3,4", "--output", str(output)]) == 0
+    printed = capsys.readouterr().out
+    assert "| target" in printed and "correctness checks" in printed
+    payload = json.loads(output.read_text())
+    assert payload["machine"]["nproc"] >= 1
+    assert payload["settings"] == {
+        **dataclasses.asdict(QUICK),
+        "quick": True,
+        "end": END.isoformat(),
+    }
+    assert [s["number"] for s in payload["scenarios"]] == [3, 4]
+    targets = [t for s in payload["scenarios"] for t in s["targets"]]
+    assert all({"label", "value", "bound", "passed"} <= set(t) for t in targets)
+
+
+def test_main_refuses_an_unknown_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--quick", "--scenarios", "7"]) == 2
+    assert "unknown scenario" in capsys.readouterr().err
