@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        result: int = args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            result: int = args.run(args)
     except (InvalidParameterError, InsecureTransportError) as error:
         print(f"metrics-toolkit: error: {error}", file=sys.stderr)
         return 2
@@ -42,6 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("metrics-toolkit: interrupted", file=sys.stderr)
         return 130
     return result
+
+
+def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    """Warnings as one line each, without the source line Python would quote."""
+    print(f"metrics-toolkit: warning: {message}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:

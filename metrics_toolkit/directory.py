@@ -76,6 +76,10 @@ class Directory:
             When nothing matches, with the closest names.
         """
         kind = _check_kind(kind)
+        if not isinstance(name_or_id, str):
+            raise InvalidParameterError(
+                kind, f"no {kind} named {name_or_id!r}; expected a name, an email or an id string"
+            )
         if name_or_id in self._names[kind]:
             return name_or_id
         found = self._ids[kind].get(str(name_or_id).casefold())
