@@ -14,7 +14,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from metrics_toolkit import report
+from metrics_toolkit.report import render
 
 NOTEBOOKS_DIR = Path(__file__).parents[1] / "notebooks"
 NOTEBOOKS = sorted(
@@ -91,7 +91,7 @@ def new_client(notebook: Any, path: Path) -> NotebookClient:
         timeout=CELL_TIMEOUT,
         startup_timeout=120,
         resources={"metadata": {"path": str(path.parent)}},
-        kernel_manager_class=report._kernel_manager_class(os.environ),
+        kernel_manager_class=render._kernel_manager_class(os.environ),
         extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
     )
 

@@ -20,6 +20,7 @@ import pytest
 import metrics_toolkit as mt
 from metrics_toolkit import report
 from metrics_toolkit.frames import Row
+from metrics_toolkit.report import render
 
 NOW = "2026-11-25T03:00:00Z"
 #: Weeks 2026-W42 .. 2026-W47 (Mondays 12 Oct .. 16 Nov 2026), all complete at NOW.
@@ -447,7 +448,7 @@ def no_execution(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the notebook ran before the parameters were checked")
 
-    monkeypatch.setattr(report, "_execute", refuse)
+    monkeypatch.setattr(render, "_execute", refuse)
 
 
 @pytest.mark.usefixtures("no_execution")
@@ -489,8 +490,8 @@ def test_render_refuses_the_current_week_and_a_missing_key() -> None:
 
 def test_default_output_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
-    assert report._check_out(None, "2026-W47") == tmp_path / "reports" / "weekly-2026-W47.html"
-    assert report._check_out("x/r.HTML", "2026-W47") == Path("x/r.HTML")
+    assert render._check_out(None, "2026-W47") == tmp_path / "reports" / "weekly-2026-W47.html"
+    assert render._check_out("x/r.HTML", "2026-W47") == Path("x/r.HTML")
 
 
 def test_write_private_makes_the_file_owner_only(tmp_path: Path) -> None:
@@ -498,22 +499,22 @@ def test_write_private_makes_the_file_owner_only(tmp_path: Path) -> None:
     path.parent.mkdir()
     path.write_text("old")
     path.chmod(0o644)
-    report._write_private(path, "<html></html>")
+    render._write_private(path, "<html></html>")
     assert path.read_text() == "<html></html>"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in path.parent.iterdir()] == ["report.html"]
 
 
 def test_failed_report_cells_map_to_our_errors() -> None:
-    error = report._mapped("InvalidParameterError", "org: no org named 'Platfrom'", 3)
+    error = render._mapped("InvalidParameterError", "org: no org named 'Platfrom'", 3)
     assert isinstance(error, mt.InvalidParameterError) and error.parameter == "org"
     assert "Platfrom" in str(error)
-    api = report._mapped("AuthenticationError", "HTTP 401 from https://x/y: bad token", 3)
+    api = render._mapped("AuthenticationError", "HTTP 401 from https://x/y: bad token", 3)
     assert isinstance(api, report.ReportExecutionError)
     assert "AuthenticationError" in str(api)
-    insecure = report._mapped("InsecureTransportError", "refusing to send the token", 2)
+    insecure = render._mapped("InsecureTransportError", "refusing to send the token", 2)
     assert isinstance(insecure, mt.InsecureTransportError)
-    other = report._mapped("KeyError", "'x'", 7)
+    other = render._mapped("KeyError", "'x'", 7)
     assert isinstance(other, mt.MetricsError) and "cell 7" in str(other)
 
 
@@ -528,7 +529,7 @@ def test_kernel_manager_uses_this_environments_python(
     )
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    manager = report._kernel_manager_class({})(kernel_name="python3")
+    manager = render._kernel_manager_class({})(kernel_name="python3")
     command = manager.kernel_spec.argv[0]
     assert command in ("python", sys.executable)
     assert "/nowhere" not in command
@@ -544,7 +545,7 @@ def test_export_hides_code_and_loads_nothing_remote() -> None:
         nbformat.v4.new_output("stream", name="stderr", text="noise on stderr"),
     ]
     notebook.cells = [hidden, nbformat.v4.new_markdown_cell("## Section"), code]
-    body = report._export(notebook, "Weekly report — 2026-W47")
+    body = render._export(notebook, "Weekly report — 2026-W47")
     assert "<p>visible</p>" in body and "Section" in body
     assert "secret_code_line" not in body
     assert "how to run me" not in body and "noise on stderr" not in body
@@ -555,7 +556,7 @@ def test_export_hides_code_and_loads_nothing_remote() -> None:
         )
     ]
     with pytest.raises(report.ReportExecutionError, match="network"):
-        report._export(notebook, "t")
+        render._export(notebook, "t")
 
 
 # -- full renders (a real kernel each) --------------------------------------------------------
@@ -597,13 +598,13 @@ def check_report_html(path: Path, week: str, *, charts: int) -> str:
 def test_render_weekly_report_in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DEVIN_API_KEY", FAKE_TOKEN)  # present, and must reach nothing
     executed: list[Any] = []
-    export = report._export
+    export = render._export
 
     def capture(notebook: Any, title: str) -> str:
         executed.append(nbformat.writes(notebook))
         return export(notebook, title)
 
-    monkeypatch.setattr(report, "_export", capture)
+    monkeypatch.setattr(render, "_export", capture)
     week = report.last_complete_week(pd.Timestamp.now(tz="UTC").floor("h"), "Europe/Berlin")
     out = tmp_path / "nested" / "report.html"
     path = report.render_weekly_report(
