@@ -58,7 +58,7 @@ from matplotlib.transforms import Bbox
 
 from .buckets import Frequency, parse_freq
 from .errors import InvalidParameterError
-from .frames import AVERAGE_COLUMN, GROUP_COLUMNS, add_derived, count_columns
+from .frames import AVERAGE_COLUMN, combine_groups, group_column
 from .models import ORIGINS, SIZES
 from .params import check_positive_int
 
@@ -265,10 +265,6 @@ def _lighten(color: str, amount: float) -> tuple[float, float, float]:
 # ============================================================================================
 
 
-def _group_column(frame: pd.DataFrame) -> str | None:
-    return next((c for c in GROUP_COLUMNS.values() if c in frame.columns), None)
-
-
 def _check_frame(frame: pd.DataFrame) -> None:
     if not isinstance(frame.index, pd.DatetimeIndex) or frame.index.tz is None:
         raise InvalidParameterError(
@@ -282,38 +278,10 @@ def _check_frame(frame: pd.DataFrame) -> None:
 
 
 def _bucket_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per bucket, sorted: the frame itself, or its groups summed.
-
-    Counts are summed (NA for a bucket where any group failed); ``avg_acus_per_session`` is
-    re-weighted by sessions and the derived columns are recomputed as ratios of sums.
-    """
+    """One row per bucket, sorted: the frame itself, or its groups combined
+    (:func:`~metrics_toolkit.frames.combine_groups`)."""
     _check_frame(frame)
-    group = _group_column(frame)
-    if group is None:
-        return frame.sort_index(kind="stable")
-    counts = count_columns(frame)
-    by_bucket = frame.groupby(level=0, sort=True)
-    table = by_bucket[counts].sum(min_count=1)
-    failed = by_bucket["failed"].any()
-    table.loc[failed.to_numpy(), counts] = pd.NA
-    table = table.astype({c: frame[c].dtype for c in counts})
-    table.insert(0, "bucket_end", by_bucket["bucket_end"].max())
-    for flag in ROW_FLAGS:
-        table.insert(1 + ROW_FLAGS.index(flag), flag, by_bucket[flag].any())
-    if AVERAGE_COLUMN in frame.columns and SESSIONS_COLUMN in frame.columns:
-        sessions = _floats(frame[SESSIONS_COLUMN])
-        acus_sum = (
-            pd.Series(np.nan_to_num(_floats(frame[AVERAGE_COLUMN])) * sessions, index=frame.index)
-            .groupby(level=0, sort=True)
-            .sum(min_count=1)
-        )
-        totals = _column(table, SESSIONS_COLUMN)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            average = np.where(totals > 0, acus_sum.to_numpy(dtype=float) / totals, np.nan)
-        table[AVERAGE_COLUMN] = average
-    table = add_derived(table)
-    table.attrs = dict(frame.attrs)
-    return table
+    return combine_groups(frame).sort_index(kind="stable")
 
 
 def _floats(values: pd.Series) -> _Floats:
@@ -388,7 +356,7 @@ def _top_group_table(
     """:func:`top_groups` with id columns, and id -> label."""
     top = check_positive_int(top, "top")
     _check_frame(frame)
-    group = _group_column(frame)
+    group = group_column(frame)
     if group is None:
         raise InvalidParameterError("frame", "expected a breakdown frame (with a group column)")
     values = pd.DataFrame(
@@ -948,7 +916,7 @@ def sessions_over_time(frame: pd.DataFrame, *, top: int = 5, ax: Axes | None = N
     ax = _new_axes(ax)
     table = _bucket_table(frame)
     buckets = _Buckets.of(table)
-    group = _group_column(frame)
+    group = group_column(frame)
     if group is None:
         _line(ax, buckets, _column(table, SESSIONS_COLUMN), color=SESSIONS_COLOR, label="all")
     else:

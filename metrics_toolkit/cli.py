@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from .client import MetricsClient
+from .directory import looks_like_id
 from .errors import InsecureTransportError, InvalidParameterError, MetricsError
+from .files import write_private
 
 __all__ = ["main"]
 
@@ -200,9 +202,7 @@ def _resolve_names(
     }
     ids = _split(args.ids)
     needs_directory = any(
-        not value.startswith(("org-", "user-", "service-user-", "playbook-"))
-        for values in [*wanted.values(), ids]
-        for value in values or []
+        not looks_like_id(value) for values in [*wanted.values(), ids] for value in values or []
     )
     directory = client.directory() if needs_directory else None
 
@@ -224,21 +224,23 @@ def _resolve_names(
 
 
 def _write(frame: Any, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """The frame as CSV, JSON or Parquet, readable by the owner only (it is account data)."""
     table = frame.reset_index()
     for column in ("bucket_start", "bucket_end"):
         table[column] = table[column].map(lambda stamp: stamp.isoformat())
+    data: str | bytes
     if out.suffix == ".csv":
-        table.to_csv(out, index=False)
+        data = table.to_csv(index=False)
     elif out.suffix == ".json":
-        table.to_json(out, orient="records", indent=2)
+        data = table.to_json(orient="records", indent=2)
     else:
         try:
-            table.to_parquet(out, index=False)
+            data = table.to_parquet(index=False)
         except ImportError as exc:
             raise InvalidParameterError(
                 "--out", "writing Parquet needs pyarrow (pip install pyarrow); use .csv or .json"
             ) from exc
+    write_private(out, data)
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ import random
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -124,14 +124,29 @@ class Endpoint(Generic[ModelT]):
         The pydantic model of its 200 body.
     permission : str
         The permission a 403 names.
+    windowed : bool, default False
+        The answer covers ``[time_after, time_before)`` (int Unix seconds in the query), so
+        how long it is cached follows :class:`~metrics_toolkit.cache.CachePolicy`; otherwise
+        (lists) it is kept for the client's ``directory_ttl``.
+    combine : callable, optional
+        Combines the answers of adjacent windows into one exactly; with it, a window longer than
+        the client's ``max_window`` is split into several calls.
     """
 
     path: str
     model: type[ModelT]
     permission: str
+    windowed: bool = False
+    combine: Callable[[Sequence[ModelT]], ModelT] | None = None
 
 
-SESSION_METRICS = Endpoint("/v3/enterprise/metrics/sessions", SessionMetrics, "ViewAccountMetrics")
+SESSION_METRICS = Endpoint(
+    "/v3/enterprise/metrics/sessions",
+    SessionMetrics,
+    "ViewAccountMetrics",
+    windowed=True,
+    combine=combine_metrics,
+)
 ORGANIZATIONS = Endpoint("/v3/enterprise/organizations", Page[Organization], "ViewOrganizations")
 USERS = Endpoint("/v3/enterprise/members/users", Page[User], "ViewAccountMembership")
 SERVICE_USERS = Endpoint(
@@ -281,8 +296,10 @@ class MetricsClient:
         max_window: dt.timedelta | None = None,
         _adapter: BaseAdapter | None = None,
         _cache_in_memory: bool = False,
+        _account_salt: str = "",
     ) -> None:
         self._api_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY) or None
+        self._account_salt = _account_salt
         self.base_url = _check_base_url(
             base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
         )
@@ -335,7 +352,7 @@ class MetricsClient:
         cls,
         *,
         api: DemoAPI | None = None,
-        now: dt.datetime | None = None,
+        now: TimeLike | None = None,
         seed: int | None = None,
         **settings: Any,
     ) -> MetricsClient:
@@ -345,8 +362,9 @@ class MetricsClient:
         ----------
         api : DemoAPI, optional
             The simulator to answer from; default a new one over ``generate_enterprise(seed)``.
-        now : datetime, optional
-            The demo's "now", where its year of sessions ends (default: the last whole hour).
+        now : datetime, date, str, pandas.Timestamp or int, optional
+            The demo's "now", where its year of sessions ends (naive values are UTC; default:
+            the last whole hour). Fix it to make the numbers the same on any day.
         seed : int, optional
             Seed of the synthetic enterprise.
         **settings
@@ -356,12 +374,16 @@ class MetricsClient:
         from .demo import DEMO_API_KEY, DEMO_BASE_URL, DemoAdapter, DemoAPI, generate_enterprise
 
         if api is None:
-            options: dict[str, Any] = {"end": now}
+            end = None if now is None else to_timestamp(now, "now").to_pydatetime()
+            options: dict[str, Any] = {"end": end}
             if seed is not None:
                 options["seed"] = seed
             api = DemoAPI(generate_enterprise(**options))
         demo_api = api
         settings.setdefault("now", lambda: demo_api.now)
+        # every demo enterprise is another "account": its settled weeks differ by seed and end
+        enterprise = demo_api.enterprise
+        settings.setdefault("_account_salt", f"demo:{enterprise.seed}:{enterprise.end}")
         in_memory = settings.get("cache_dir") is None
         return cls(
             DEMO_API_KEY,
@@ -396,7 +418,7 @@ class MetricsClient:
     @property
     def account_fingerprint(self) -> str:
         """A one-way hash of the token that tells accounts apart (never the token)."""
-        return account_fingerprint(self._api_key)
+        return account_fingerprint(self._api_key, self._account_salt)
 
     @property
     def has_api_key(self) -> bool:
@@ -462,18 +484,7 @@ class MetricsClient:
             org_ids=org_ids,
             playbook_id=playbook_id,
         )
-        windows = _split_window(params["time_after"], params["time_before"], self.max_window)
-        if len(windows) == 1:
-            return self.request(SESSION_METRICS, params, refresh=refresh).data
-        parts = [
-            self.request(
-                SESSION_METRICS,
-                {**params, "time_after": after, "time_before": before},
-                refresh=refresh,
-            ).data
-            for after, before in windows
-        ]
-        return combine_metrics(parts)
+        return self.request(SESSION_METRICS, params, refresh=refresh).data
 
     def session_metrics_frame(
         self, start: TimeLike, end: TimeLike, freq: Any = "week", **options: Any
@@ -550,8 +561,29 @@ class MetricsClient:
         page_size: int = PAGE_SIZE,
         refresh: bool = False,
     ) -> list[ItemT]:
-        """Follow a list's cursor pagination to the end (``first``/``after``/``end_cursor``)."""
+        """Follow a list's cursor pagination to the end (``first``/``after``/``end_cursor``).
+
+        Parameters
+        ----------
+        endpoint : Endpoint
+            A list endpoint (its model is a :class:`~metrics_toolkit.models.Page`).
+        params : mapping
+            Its filters, e.g. ``{"email": ...}``.
+        page_size : int, default 200
+            Entries asked for per request (``first``): 1 to 200, the API's bounds.
+        refresh : bool, default False
+            Ask the server even when the cache holds the pages.
+
+        Returns
+        -------
+        list
+            Every entry of every page, in the server's order.
+        """
         page_size = check_positive_int(page_size, "page_size")
+        if page_size > PAGE_SIZE:
+            raise InvalidParameterError(
+                "page_size", f"got {page_size}; the API takes 1 to {PAGE_SIZE} per page"
+            )
         items: list[ItemT] = []
         after: str | None = None
         while True:
@@ -587,9 +619,17 @@ class MetricsClient:
         -------
         Answer
         """
+        windows = self._windows(endpoint, params)
+        if len(windows) > 1 and endpoint.combine is not None:
+            parts = [self.request(endpoint, window, refresh=refresh) for window in windows]
+            return Answer(
+                endpoint.combine([part.data for part in parts]),
+                all(part.from_cache for part in parts),
+                sum(part.attempts for part in parts),
+            )
         url = self.base_url + endpoint.path
         shown_url = _with_query(url, params)
-        cache_options = self._cache_options(params, refresh)
+        cache_options = self._cache_options(endpoint, params)
         cacheable = bool(cache_options) and cache_options["expire_after"] != DO_NOT_CACHE
         if cacheable and not refresh:
             hit = self._from_cache(endpoint, shown_url)
@@ -624,8 +664,10 @@ class MetricsClient:
         A series asks this first, so that answers already kept cost no thread and no HTTP
         machinery.
         """
-        options = self._cache_options(params, refresh=False)
+        options = self._cache_options(endpoint, params)
         if not options or options["expire_after"] == DO_NOT_CACHE:
+            return None
+        if len(self._windows(endpoint, params)) > 1:
             return None
         data = self._from_cache(endpoint, _with_query(self.base_url + endpoint.path, params))
         return None if data is None else Answer(data, True, 0)
@@ -673,21 +715,44 @@ class MetricsClient:
         self._memo.put(url, data, expire_after)
         return data
 
-    def _cache_options(self, params: Mapping[str, Any], refresh: bool) -> dict[str, Any]:
+    def _cache_options(self, endpoint: Endpoint[Any], params: Mapping[str, Any]) -> dict[str, Any]:
+        """How requests-cache should treat one request; empty when the cache is off.
+
+        The client looks answers up itself (:meth:`_from_cache`) before any request, so
+        requests-cache only stores (``force_refresh``): it never reads a second time.
+        """
         if not self.cache_enabled:
             return {}
-        options: dict[str, Any] = {"force_refresh": refresh}
-        time_before = params.get("time_before")
-        if isinstance(time_before, int):
+        options: dict[str, Any] = {"force_refresh": True}
+        if endpoint.windowed:
+            time_before = params.get("time_before")
             now = int(time.time()) if self._now is None else int(self.now().timestamp())
-            options["expire_after"] = self.cache_policy.expire_after(time_before, now)
-            if options["expire_after"] == DO_NOT_CACHE:
+            expire_after = (
+                self.cache_policy.expire_after(time_before, now)
+                if isinstance(time_before, int)
+                else DO_NOT_CACHE  # a raw query without its window: never kept
+            )
+            if expire_after == DO_NOT_CACHE:
                 # requests-cache skips reading for DO_NOT_CACHE but would still store the
                 # answer under the session's default expiry: no-store keeps it out entirely
                 options["headers"] = {"Cache-Control": "no-store"}
         else:
-            options["expire_after"] = max(1, int(self.directory_ttl.total_seconds()))
+            expire_after = max(1, int(self.directory_ttl.total_seconds()))
+        options["expire_after"] = expire_after
         return options
+
+    def _windows(self, endpoint: Endpoint[Any], params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The query split into windows of at most ``max_window`` (one when no split applies)."""
+        after, before = params.get("time_after"), params.get("time_before")
+        if (
+            not endpoint.windowed
+            or endpoint.combine is None
+            or self.max_window is None
+            or not (isinstance(after, int) and isinstance(before, int))
+        ):
+            return [dict(params)]
+        spans = _split_window(after, before, self.max_window)
+        return [{**params, "time_after": after, "time_before": before} for after, before in spans]
 
     def _attempt(
         self,

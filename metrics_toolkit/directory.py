@@ -16,10 +16,9 @@ from typing import Any
 import pandas as pd
 
 from .errors import InvalidParameterError
-from .frames import GROUP_COLUMNS
-from .models import Organization, Playbook, ServiceUser, User
+from .models import ID_FIELDS, Organization, Playbook, ServiceUser, User
 
-__all__ = ["KINDS", "Directory"]
+__all__ = ["KINDS", "Directory", "looks_like_id"]
 
 #: The kinds of entries, as ``by=`` names them.
 KINDS = ("org", "user", "service_user", "playbook")
@@ -41,6 +40,7 @@ class Directory:
     playbooks: Sequence[Playbook] = ()
     _names: dict[str, dict[str, str]] = field(init=False, repr=False, compare=False)
     _ids: dict[str, dict[str, str]] = field(init=False, repr=False, compare=False)
+    _shared: dict[str, dict[str, list[str]]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names: dict[str, dict[str, str]] = {
@@ -50,14 +50,22 @@ class Directory:
             "playbook": {p.playbook_id: p.title for p in self.playbooks},
         }
         ids: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+        holders: dict[str, dict[str, list[str]]] = {kind: {} for kind in KINDS}
         for kind, mapping in names.items():
             for entry_id, name in mapping.items():
                 ids[kind].setdefault(name.casefold(), entry_id)
+                holders[kind].setdefault(name.casefold(), []).append(entry_id)
         for user in self.users:
             if user.email:
                 ids["user"][user.email.casefold()] = user.user_id
+                holders["user"][user.email.casefold()] = [user.user_id]
+        shared = {
+            kind: {name: held for name, held in by_name.items() if len(held) > 1}
+            for kind, by_name in holders.items()
+        }
         object.__setattr__(self, "_names", names)
         object.__setattr__(self, "_ids", ids)
+        object.__setattr__(self, "_shared", shared)
 
     def ids(self, kind: str) -> list[str]:
         """Every id of a kind, in the directory's order (for a breakdown of all of them)."""
@@ -82,7 +90,14 @@ class Directory:
             )
         if name_or_id in self._names[kind]:
             return name_or_id
-        found = self._ids[kind].get(str(name_or_id).casefold())
+        shared = self._shared[kind].get(name_or_id.casefold())
+        if shared:
+            raise InvalidParameterError(
+                kind,
+                f"{name_or_id!r} names {len(shared)} entries ({', '.join(shared)}); "
+                "pass the id (or a user's email) instead",
+            )
+        found = self._ids[kind].get(name_or_id.casefold())
         if found is not None:
             return found
         choices = sorted(self._names[kind].values())
@@ -90,9 +105,24 @@ class Directory:
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise InvalidParameterError(kind, f"no {kind} named {name_or_id!r}{hint}")
 
-    def resolve(self, kind: str, names_or_ids: Sequence[str]) -> list[str]:
-        """:meth:`id` for each entry of a list."""
-        return [self.id(kind, value) for value in names_or_ids]
+    def resolve(
+        self, kind: str, names_or_ids: Sequence[str], *, keep_unknown_ids: bool = True
+    ) -> list[str]:
+        """:meth:`id` for each entry of a list.
+
+        With ``keep_unknown_ids``, a value the directory does not know that looks like an id
+        (:func:`looks_like_id`: a deleted user, say) is kept as it is; a name that matches
+        nothing is refused either way.
+        """
+        resolved = []
+        for value in names_or_ids:
+            try:
+                resolved.append(self.id(kind, value))
+            except InvalidParameterError:
+                if not (keep_unknown_ids and isinstance(value, str) and looks_like_id(value)):
+                    raise
+                resolved.append(value)
+        return resolved
 
     def names(self, kind: str) -> dict[str, str]:
         """id -> name for every entry of a kind."""
@@ -107,7 +137,7 @@ class Directory:
             "service_user": self.service_users,
             "playbook": self.playbooks,
         }[kind]
-        column = GROUP_COLUMNS[kind]
+        column = ID_FIELDS[kind]
         records = [entry.model_dump(exclude={"role_assignments"}) for entry in entries]
         table = pd.DataFrame.from_records(records, columns=None if records else [column])
         for stamp in ("created_at", "updated_at", "expires_at", "deleted_at"):
@@ -120,7 +150,7 @@ class Directory:
 
         No call is made; an unknown id is its own label and its row is kept.
         """
-        for kind, column in GROUP_COLUMNS.items():
+        for kind, column in ID_FIELDS.items():
             if column in frame.columns:
                 labelled = frame.drop(columns=f"{kind}_name", errors="ignore")
                 names = self._names[kind]
@@ -129,6 +159,15 @@ class Directory:
                 labelled.insert(position, f"{kind}_name", values)  # type: ignore[arg-type]
                 return labelled
         return frame
+
+
+def looks_like_id(value: str) -> bool:
+    """No spaces and no ``@``, with a digit, ``-`` or ``_``: an id, not a mistyped name."""
+    return (
+        not any(char.isspace() for char in value)
+        and "@" not in value
+        and any(char.isdigit() or char in "-_" for char in value)
+    )
 
 
 def _check_kind(kind: str) -> str:

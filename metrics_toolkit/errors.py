@@ -144,8 +144,13 @@ class PermissionDeniedError(APIStatusError):
         permission: str | None = None,
     ) -> None:
         self.permission = permission
-        if permission:
+        if permission and permission in str(body):
             self.hint = f"The service user needs the {permission} permission at enterprise level."
+        elif permission:
+            self.hint = (
+                "The server did not say which permission is missing; this endpoint is "
+                f"expected to need {permission} at enterprise level."
+            )
         super().__init__(message, status_code=status_code, url=url, body=body)
 
 

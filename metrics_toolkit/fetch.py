@@ -20,7 +20,7 @@ from .buckets import Bucket, time_buckets
 from .client import SESSION_METRICS, MetricsClient
 from .directory import Directory
 from .errors import FetchError, InvalidParameterError, MetricsError
-from .frames import GROUP_COLUMNS, Row, wide_frame
+from .frames import Row, wide_frame
 from .params import check_ids, check_positive_int, filter_params
 
 __all__ = [
@@ -224,6 +224,12 @@ def fetch_series(
         playbook_id=playbook_id,
     )
     _check_breakdown(by, ids)
+    if by is not None and ids is not None and BREAKDOWNS[by] in filters:
+        raise InvalidParameterError(
+            "ids",
+            f"by={by!r} with both ids and {BREAKDOWNS[by]}: a breakdown by {by} takes its "
+            f"groups from one of them; pass ids, or {BREAKDOWNS[by]} alone",
+        )
     now = client.now()
     buckets = time_buckets(start, end, freq, tz=tz, now=now)  # checked before any request
     if by is not None and ids is None and BREAKDOWNS[by] not in filters and directory is None:
@@ -363,8 +369,3 @@ def _fetch_missing(
             advance(1)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-
-
-def group_column(by: str) -> str:
-    """The wide frame's group column for a breakdown kind."""
-    return GROUP_COLUMNS[by]

@@ -21,7 +21,7 @@ Counts are nullable integers (``Int64``) so that a failed bucket is NA, not a fa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from pydantic import BaseModel
 
 from .buckets import Bucket, time_buckets
 from .errors import InvalidParameterError
-from .models import SIZES, SessionMetrics
+from .models import ID_FIELDS, SIZES, SessionMetrics
 from .params import to_timestamp
 
 __all__ = [
@@ -39,19 +39,15 @@ __all__ = [
     "GROUP_COLUMNS",
     "Row",
     "add_derived",
+    "combine_groups",
     "count_columns",
     "long_frame",
     "rollup",
     "wide_frame",
 ]
 
-#: The group column for each breakdown.
-GROUP_COLUMNS = {
-    "org": "org_id",
-    "user": "user_id",
-    "service_user": "service_user_id",
-    "playbook": "playbook_id",
-}
+#: The group column for each breakdown: the id field the API gives that kind.
+GROUP_COLUMNS = ID_FIELDS
 #: The one non-additive metric of the answer: combined weighted by sessions.
 AVERAGE_COLUMN = "avg_acus_per_session"
 SESSIONS_COLUMN = "sessions_created_count"
@@ -176,7 +172,10 @@ def _order_columns(frame: pd.DataFrame, group_by: str | None) -> pd.DataFrame:
 
 
 def count_columns(frame: pd.DataFrame) -> list[str]:
-    """The additive columns: every count, nested or not, known or not."""
+    """The additive columns: every integer count, nested or not, known or not.
+
+    An unknown field with fractions (a median, a ratio) is not additive: it is left out.
+    """
     skip = {*ROW_COLUMNS, AVERAGE_COLUMN, *GROUP_COLUMNS.values()}
     return [
         column
@@ -184,9 +183,13 @@ def count_columns(frame: pd.DataFrame) -> list[str]:
         if column not in skip
         and not column.endswith("_name")
         and not column.startswith(DERIVED_PREFIXES)
-        and (pd.api.types.is_numeric_dtype(frame[column]) or frame[column].isna().all())
-        and not pd.api.types.is_bool_dtype(frame[column])
+        and pd.api.types.is_integer_dtype(frame[column])
     ]
+
+
+def group_column(frame: pd.DataFrame) -> str | None:
+    """The group id column of a breakdown frame (``org_id``, ...); None for a total frame."""
+    return next((c for c in GROUP_COLUMNS.values() if c in frame.columns), None)
 
 
 def _floats(series: pd.Series) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -327,29 +330,20 @@ def rollup(
             f"the frame's buckets do not nest in {freq!r} buckets (e.g. weeks in months); "
             "fetch a finer frequency such as 'day' and roll that up",
         )
-    group_column = next((c for c in GROUP_COLUMNS.values() if c in frame.columns), None)
-    counts = count_columns(frame)
+    group = group_column(frame)
     table = frame.reset_index(drop=True)
     table["_coarse"] = position
-    if AVERAGE_COLUMN in table.columns:
-        table["_acus"] = table[AVERAGE_COLUMN].fillna(0.0) * table[SESSIONS_COLUMN].astype(
-            "Float64"
-        ).astype("float64")
-        table.loc[table["failed"], "_acus"] = np.nan
-    keys = ["_coarse"] if group_column is None else [group_column, "_coarse"]
-    grouped = table.groupby(keys, sort=False, dropna=False)
-    sums = grouped[counts].sum(min_count=1)
-    failed = grouped["failed"].any()
-    sums[failed.to_numpy()] = pd.NA
-    result = sums.astype({c: frame[c].dtype for c in counts})
-    result["failed"] = failed
-    result["partial"] = grouped["partial"].any() if now is None else False
-    labels = [c for c in frame.columns if c.endswith("_name")]
-    for label in labels:
-        result[label] = grouped[label].first()
-    if AVERAGE_COLUMN in table.columns:
-        acus = grouped["_acus"].sum(min_count=1)
-        result[AVERAGE_COLUMN] = _ratio(acus, result[SESSIONS_COLUMN])
+    table["_seconds"] = (pd.DatetimeIndex(frame["bucket_end"]) - frame.index).total_seconds()
+    spans = np.array([bucket.duration.total_seconds() for bucket in coarse])
+
+    def incomplete(grouped: Any) -> Any:
+        # fine buckets that do not cover their coarse bucket exactly (one is missing, say from
+        # FetchError.frame): no total, rather than a smaller number
+        positions = grouped.size().index.get_level_values("_coarse")
+        return grouped["_seconds"].sum().to_numpy() != spans[positions]
+
+    keys = ["_coarse"] if group is None else [group, "_coarse"]
+    result = _combine(table, keys, incomplete)
     result = result.reset_index()
     buckets = [coarse[i] for i in result["_coarse"]]
     result["bucket_start"] = pd.DatetimeIndex([b.start for b in buckets])
@@ -358,20 +352,80 @@ def rollup(
     if now is not None:
         result["partial"] = [b.partial for b in buckets]
     result = result.drop(columns="_coarse").set_index("bucket_start")
-    result = _order_columns(result, _group_by(group_column))
+    result = _order_columns(result, _group_by(group))
     result = add_derived(result)
     result.attrs = dict(frame.attrs)
     result.attrs["freq"] = freq
     return result
 
 
-def _group_by(group_column: str | None) -> str | None:
-    for kind, column in GROUP_COLUMNS.items():
-        if column == group_column:
+def combine_groups(frame: pd.DataFrame) -> pd.DataFrame:
+    """The totals of a breakdown frame: one row per bucket, its groups combined.
+
+    Counts are summed (NA when a group's row failed or is missing), the ACU average is
+    re-weighted by sessions and the rates are recomputed as ratios of sums. A frame without
+    groups is returned as it is.
+    """
+    group = group_column(frame)
+    if group is None:
+        return frame.copy()
+    names = [c for c in frame.columns if c.endswith("_name")]
+    table = frame.drop(columns=[group, *names]).reset_index()
+    groups = frame[group].nunique()
+
+    def incomplete(grouped: Any) -> Any:
+        return grouped.size().to_numpy() != groups
+
+    result = _combine(table, ["bucket_start"], incomplete).sort_index(kind="stable")
+    result = add_derived(_order_columns(result, None))
+    result.attrs = dict(frame.attrs)
+    return result
+
+
+def _combine(table: pd.DataFrame, keys: list[str], incomplete: Any) -> pd.DataFrame:
+    """Rows of a wide table that share ``keys`` as one: counts summed, NA when any row failed
+    or ``incomplete(grouped)`` says rows are missing; the ACU average re-weighted by sessions;
+    ``partial``/``clipped`` when any row is; fields that cannot be added up are NaN.
+    Helper columns start with ``_`` and are left out."""
+    counts = [column for column in count_columns(table) if not column.startswith("_")]
+    if AVERAGE_COLUMN in table.columns:
+        sessions = _floats(table[SESSIONS_COLUMN])
+        table = table.assign(_acus=np.nan_to_num(_floats(table[AVERAGE_COLUMN])) * sessions)
+        table.loc[table["failed"].to_numpy(), "_acus"] = np.nan
+    grouped = table.groupby(keys, sort=False, dropna=False)
+    failed = grouped["failed"].any() | incomplete(grouped)
+    sums = grouped[counts].sum(min_count=1)
+    sums[failed.to_numpy()] = pd.NA
+    result = sums.astype({c: table[c].dtype for c in counts})
+    result.insert(0, "bucket_end", grouped["bucket_end"].max())
+    result.insert(1, "partial", grouped["partial"].any())
+    result.insert(2, "clipped", grouped["clipped"].any())
+    result.insert(3, "failed", failed)
+    for label in (c for c in table.columns if c.endswith("_name")):
+        result[label] = grouped[label].first()
+    if AVERAGE_COLUMN in table.columns:
+        result[AVERAGE_COLUMN] = _ratio(grouped["_acus"].sum(min_count=1), result[SESSIONS_COLUMN])
+    for column in _non_additive(table, counts):
+        result[column] = np.nan
+    return result
+
+
+def _group_by(column: str | None) -> str | None:
+    for kind, group in GROUP_COLUMNS.items():
+        if group == column:
             return kind
     return None
 
 
-def concat_sorted(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate wide frames and sort by bucket (stable, so groups keep their order)."""
-    return pd.concat(list(frames)).sort_index(kind="stable")
+def _non_additive(frame: pd.DataFrame, counts: list[str]) -> list[str]:
+    """Unknown numeric fields with fractions: kept as columns when rows are combined, but NaN."""
+    return [
+        column
+        for column in frame.columns
+        if column not in counts
+        and column not in (*ROW_COLUMNS, AVERAGE_COLUMN)
+        and not column.startswith("_")
+        and not column.startswith(DERIVED_PREFIXES)
+        and pd.api.types.is_numeric_dtype(frame[column])
+        and not pd.api.types.is_bool_dtype(frame[column])
+    ]

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ID_FIELDS",
     "ORIGINS",
     "SIZES",
     "APIModel",
@@ -46,6 +47,13 @@ ORIGINS = (
 )
 #: Session sizes the API documents, smallest first. The server may send more.
 SIZES = ("xs", "s", "m", "l", "xl")
+#: The id field of each kind of directory entry, as the API names it (and ``by=`` names kinds).
+ID_FIELDS = {
+    "org": "org_id",
+    "user": "user_id",
+    "service_user": "service_user_id",
+    "playbook": "playbook_id",
+}
 
 
 class APIModel(BaseModel):
@@ -144,9 +152,10 @@ class HTTPValidationError(APIModel):
 def combine_metrics(parts: Sequence[SessionMetrics]) -> SessionMetrics:
     """One answer for adjacent windows from the answers for each (pure, exact).
 
-    Counts are summed, unknown ones too; ``avg_acus_per_session`` is weighted by
+    Counts (integers) are summed, unknown ones too; ``avg_acus_per_session`` is weighted by
     ``sessions_created_count`` (0.0 when there is no session, as the API sends). An unknown
-    field that is not a number is kept when every part agrees, else as the list of the values.
+    field that is not an integer (a median, a label) cannot be combined: it is kept when every
+    part agrees, else it is None.
 
     Parameters
     ----------
@@ -167,10 +176,10 @@ def combine_metrics(parts: Sequence[SessionMetrics]) -> SessionMetrics:
                 for name, count in value.items():
                     counts[name] = counts.get(name, 0) + count
             combined[key] = counts
-        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        elif all(type(v) is int for v in values):
             combined[key] = sum(values)
         else:
-            combined[key] = values[0] if all(v == values[0] for v in values) else values
+            combined[key] = values[0] if all(v == values[0] for v in values) else None
     return SessionMetrics.model_validate(combined)
 
 

@@ -133,7 +133,6 @@ def _zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-@functools.lru_cache(maxsize=256)
 def check_timezone(tz: Any, name: str = "tz") -> str:
     """Return ``tz`` when it is a known IANA time zone name, else raise with suggestions.
 
@@ -148,6 +147,11 @@ def check_timezone(tz: Any, name: str = "tz") -> str:
         raise InvalidParameterError(
             name, f"got {type(tz).__name__}; expected an IANA time zone name such as 'UTC'"
         )
+    return _known_timezone(tz, name)
+
+
+@functools.lru_cache(maxsize=256)
+def _known_timezone(tz: str, name: str) -> str:
     try:
         zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

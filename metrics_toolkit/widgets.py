@@ -39,9 +39,10 @@ import pydantic
 from matplotlib.figure import Figure
 
 from .client import MetricsClient
-from .directory import Directory
+from .directory import Directory, looks_like_id
 from .errors import InvalidParameterError, MetricsError
 from .fetch import DEFAULT_WORKERS, FetchStats, PartialFetchWarning, fetch_series
+from .files import write_private
 from .frames import GROUP_COLUMNS
 from .params import check_ids, check_positive_int, check_timezone
 
@@ -739,9 +740,7 @@ class MetricsPanel:
             raise InvalidParameterError("frame", "nothing to export yet: press Apply first")
         target = Path(path) if path is not None else self._export_path(self.last_query)
         text = self.frame.to_csv()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        target = target.resolve()
+        target = write_private(target, text).resolve()  # account data: owner only
         self.last_export = target
         payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
         self.status.value = re.sub(r" &middot; CSV written to .*$", "", self.status.value)
@@ -952,7 +951,7 @@ class MetricsPanel:
         try:
             return self.directory.id(kind, value)
         except InvalidParameterError as error:
-            if _looks_like_id(value):
+            if looks_like_id(value):
                 return value
             message = str(error).split(": ", 1)[-1]
             raise InvalidParameterError(name, message) from None
@@ -1061,15 +1060,6 @@ def _required_date(value: Any, name: str) -> dt.date:
     if value is None:
         raise InvalidParameterError(name, "no date chosen; pick one in the date box")
     return _to_date(value, name)
-
-
-def _looks_like_id(value: str) -> bool:
-    """No spaces and no ``@``, with a digit, ``-`` or ``_``: an id, not a mistyped name."""
-    return (
-        not any(ch.isspace() for ch in value)
-        and "@" not in value
-        and any(ch.isdigit() or ch in "-_" for ch in value)
-    )
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:

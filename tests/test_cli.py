@@ -39,6 +39,7 @@ def test_fetch_writes_csv_and_json(tmp_path: Path, capsys: pytest.CaptureFixture
     )
     assert status == 0
     assert "wrote 20 rows" in capsys.readouterr().out
+    assert csv_path.stat().st_mode & 0o777 == 0o600  # account data: the owner's only
     table = pd.read_csv(csv_path)
     assert len(table) == 20 and {"org_id", "org_name", "sessions_created_count"} <= set(table)
     json_path = tmp_path / "weekly.json"
@@ -130,3 +131,26 @@ def test_serve_demo_answers_like_the_in_process_demo(tmp_path: Path) -> None:
         process.terminate()
         output = process.communicate(timeout=10)[0]
     assert f"http://127.0.0.1:{port}" in output
+
+
+def test_an_unknown_id_is_kept_alongside_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "o.csv"
+    argv = [
+        "fetch",
+        "--demo",
+        "--quiet",
+        "--start",
+        "2026-10-05",
+        "--end",
+        "2026-10-12",
+        "--org",
+        "Platform",
+        "--user",
+        "user-0000dead",
+        "--out",
+        str(out),
+    ]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    assert pd.read_csv(out)["sessions_created_count"].tolist() == [0]  # that user has none

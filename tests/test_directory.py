@@ -17,6 +17,7 @@ from metrics_toolkit.demo import (
     DemoEnterprise,
     DemoServer,
 )
+from metrics_toolkit.directory import Directory
 
 from .conftest import NOW
 
@@ -96,6 +97,27 @@ def test_names_resolve_both_ways(demo_client: mt.MetricsClient, enterprise: Demo
     assert "email" in users.columns
     orgs = directory.frame("org")
     assert isinstance(orgs["created_at"].dtype, pd.DatetimeTZDtype)
+
+
+def test_a_name_two_entries_share_is_refused_with_their_ids() -> None:
+    users = [
+        mt.models.User(user_id="user-1", name="Alex Smith", email="alex.1@corp.example"),
+        mt.models.User(user_id="user-2", name="Alex Smith", email="alex.2@corp.example"),
+    ]
+    directory = Directory(users=users)
+    with pytest.raises(mt.InvalidParameterError, match="user-1, user-2") as caught:
+        directory.id("user", "alex smith")
+    assert caught.value.parameter == "user"
+    assert directory.id("user", "alex.2@corp.example") == "user-2"
+
+
+def test_a_page_size_beyond_the_api_is_refused_before_any_request(
+    http_client: mt.MetricsClient, server: DemoServer
+) -> None:
+    for size in (0, 201):
+        with pytest.raises(mt.InvalidParameterError, match="page_size"):
+            http_client.list_all(USERS, {}, page_size=size)
+    assert server.request_count == 0
 
 
 def test_a_breakdown_is_labelled_and_unknown_ids_are_kept(

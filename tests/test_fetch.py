@@ -192,6 +192,9 @@ def test_a_breakdown_without_ids_uses_the_directory(demo_client: mt.MetricsClien
         ({"by": "team", "ids": ["x"]}, "by"),
         ({"ids": ["org-1"]}, "ids"),
         ({"by": "org", "ids": []}, "ids"),
+        ({"by": "org", "ids": ["org-1"], "org_ids": ["org-2"]}, "ids"),
+        ({"by": "playbook", "ids": ["playbook-1"], "playbook_id": "playbook-2"}, "ids"),
+        ({"tz": ["UTC"]}, "tz"),
         ({"workers": 0}, "workers"),
         ({"workers": -3}, "workers"),
         ({"workers": 1000}, "workers"),
@@ -363,6 +366,27 @@ def test_an_open_window_is_never_stored_so_it_is_fresh_once_it_closes(
     assert closed_answer != open_answer
 
 
+def test_a_series_splits_buckets_longer_than_max_window(server: DemoServer, tmp_path: Path) -> None:
+    whole = mt.fetch_series(client_for(server, None), "2026-01-01", "2026-07-01", "quarter")
+    before = server.request_count
+    split_client = client_for(server, tmp_path, max_window=dt.timedelta(days=30))
+    split = mt.fetch_series(split_client, "2026-01-01", "2026-07-01", "quarter")
+    assert server.request_count - before == 7  # 90 and 91 days: 4 windows each, minus one
+    columns = [c for c in whole.columns if c != "avg_acus_per_session"]
+    pd.testing.assert_frame_equal(metric_frame(split[columns]), metric_frame(whole[columns]))
+    again = mt.fetch_series(split_client, "2026-01-01", "2026-07-01", "quarter")
+    assert server.request_count - before == 7  # the parts are cached
+    assert again.attrs["fetch_stats"].from_cache == 2
+
+
+def test_demo_enterprises_never_share_cache_entries(tmp_path: Path) -> None:
+    old = mt.MetricsClient.demo(now=NOW - dt.timedelta(days=1), cache_dir=tmp_path)
+    new = mt.MetricsClient.demo(now=NOW, cache_dir=tmp_path)
+    assert old.account_fingerprint != new.account_fingerprint
+    week = ("2026-11-09", "2026-11-16")
+    assert old.session_metrics(*week) != new.session_metrics(*week)
+
+
 def test_two_tokens_never_share_cache_entries(enterprise: DemoEnterprise, tmp_path: Path) -> None:
     api = DemoAPI(
         enterprise, now=NOW, tokens={"cog_team_a": ALL_PERMISSIONS, "cog_team_b": ALL_PERMISSIONS}
@@ -385,7 +409,7 @@ def test_the_token_is_not_in_the_cache_files(server: DemoServer, tmp_path: Path)
         data = file.read_bytes()
         assert DEMO_API_KEY.encode() not in data, file
         assert file.stat().st_mode & 0o077 == 0, f"{file} is readable by others"
-    assert tmp_path.stat().st_mode & 0o077 == 0 or tmp_path == tmp_path
+    assert tmp_path.stat().st_mode & 0o077 == 0, "the cache directory is readable by others"
 
 
 def test_an_interrupted_fetch_resumes_with_only_the_missing_buckets(
@@ -492,3 +516,19 @@ def test_threads_share_one_client_safely(demo_client: mt.MetricsClient) -> None:
         thread.join()
     for frame in results[1:]:
         pd.testing.assert_frame_equal(metric_frame(frame), metric_frame(results[0]))
+
+
+def test_combining_every_org_gives_the_enterprise_total(demo_client: mt.MetricsClient) -> None:
+    by_org = mt.fetch_series(demo_client, RANGE_START, RANGE_END, "week", by="org")
+    total = mt.fetch_series(demo_client, RANGE_START, RANGE_END, "week")
+    combined = mt.frames.combine_groups(by_org)
+    columns = [c for c in total.columns if c != "avg_acus_per_session"]
+    pd.testing.assert_frame_equal(
+        metric_frame(combined[columns]), metric_frame(total[columns]), check_exact=False
+    )
+    assert combined["avg_acus_per_session"].to_numpy() == pytest.approx(
+        total["avg_acus_per_session"].to_numpy()
+    )
+    one_missing = mt.frames.combine_groups(by_org.iloc[1:])  # the first org misses week 1
+    assert pd.isna(one_missing[COUNT].iloc[0]) and bool(one_missing["failed"].iloc[0])
+    assert one_missing[COUNT].iloc[1] == total[COUNT].iloc[1]

@@ -116,6 +116,28 @@ def test_rollup_reweights_the_average() -> None:
     assert math.isnan(empty["avg_acus_per_session"])  # no session: no average
 
 
+def test_a_rollup_with_a_missing_fine_bucket_is_na_not_smaller() -> None:
+    frame = mt.wide_frame(rows(payload(10, 4, 2.0), payload(30, 6, 6.0), payload(5, 1, 1.0)))
+    without_middle = frame.iloc[[0, 2]]  # as FetchError.frame holds it: the failed row dropped
+    total = mt.rollup(without_middle, None).iloc[0]
+    assert pd.isna(total["sessions_created_count"])
+    assert bool(total["failed"])
+    assert mt.rollup(frame, None).iloc[0]["sessions_created_count"] == 45
+
+
+def test_unknown_fractions_are_not_added_up() -> None:
+    frame = mt.wide_frame(
+        rows(payload(10, 4, 2.0, median_acus=1.5), payload(30, 6, 6.0, median_acus=2.5))
+    )
+    assert "median_acus" not in mt.frames.count_columns(frame)
+    total = mt.rollup(frame, None).iloc[0]
+    assert math.isnan(total["median_acus"])  # kept as a column, but it has no combined value
+    parts = [
+        mt.SessionMetrics.model_validate(payload(1, 0, 1.0, median_acus=m)) for m in (1.5, 2.5)
+    ]
+    assert mt.combine_metrics(parts).model_extra == {"median_acus": None}
+
+
 def test_rollup_keeps_groups_apart() -> None:
     a = rows(payload(10, 4, 2.0), payload(20, 4, 2.0), group="org-a")
     b = rows(payload(1, 1, 9.0), payload(3, 0, 1.0), group="org-b")

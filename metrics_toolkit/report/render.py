@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import pandas as pd
 from .. import errors
 from ..client import ENV_API_KEY
 from ..errors import InsecureTransportError, InvalidParameterError, MetricsError
+from ..files import write_private
 from ..params import check_ids, check_timezone
 from .data import DEFAULT_WEEKS, check_weeks
 from .display import plain_text
@@ -370,14 +370,5 @@ def _refuse_secrets(body: str) -> None:
 
 
 def _write_private(path: Path, body: str) -> None:
-    """Write ``body`` to ``path`` atomically, readable and writable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".html")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(body)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write the report owner-only (it holds account data)."""
+    write_private(path, body)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from ..frames import GROUP_COLUMNS
+from ..frames import group_column
 from .weeks import moment_label, week_bounds
 
 __all__ = [
@@ -54,11 +54,6 @@ FLAGS = ("partial", "clipped", "failed")
 
 WIDE_FRAME = "expected a wide frame indexed by a tz-aware bucket_start"
 BREAKDOWN_FRAME = "expected a breakdown frame (by='org', ...)"
-
-
-def group_column(frame: pd.DataFrame) -> str | None:
-    """The group id column of a breakdown frame (``org_id``, ...); None for a total frame."""
-    return next((c for c in GROUP_COLUMNS.values() if c in frame.columns), None)
 
 
 def breakdown_column(frame: pd.DataFrame, parameter: str) -> str:
