@@ -297,9 +297,11 @@ class MetricsClient:
         _adapter: BaseAdapter | None = None,
         _cache_in_memory: bool = False,
         _account_salt: str = "",
+        _demo_api: DemoAPI | None = None,
     ) -> None:
         self._api_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY) or None
         self._account_salt = _account_salt
+        self._demo_api = _demo_api
         self.base_url = _check_base_url(
             base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
         )
@@ -384,6 +386,7 @@ class MetricsClient:
         # every demo enterprise is another "account": its settled weeks differ by seed and end
         enterprise = demo_api.enterprise
         settings.setdefault("_account_salt", f"demo:{enterprise.seed}:{enterprise.end}")
+        settings["_demo_api"] = demo_api
         in_memory = settings.get("cache_dir") is None
         return cls(
             DEMO_API_KEY,
@@ -427,10 +430,8 @@ class MetricsClient:
 
     @property
     def is_demo(self) -> bool:
-        """Whether this client answers from the synthetic demo enterprise."""
-        from .demo import DEMO_BASE_URL
-
-        return self.base_url == DEMO_BASE_URL
+        """Whether this client answers from the synthetic demo enterprise (in-process)."""
+        return self._demo_api is not None
 
     def now(self) -> pd.Timestamp:
         """The current time as this client sees it (tz-aware, UTC)."""
