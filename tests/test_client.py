@@ -418,8 +418,12 @@ def test_plain_http_to_another_host_is_refused() -> None:
     mt.MetricsClient(base_url="http://api.example.com", cache=False)  # no token, nothing to leak
 
 
-def test_tls_verification_is_on(http_client: mt.MetricsClient) -> None:
-    assert http_client._session.verify is True
+def test_tls_verification_is_on(
+    monkeypatch: pytest.MonkeyPatch, http_client: mt.MetricsClient
+) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert mt.MetricsClient(DEMO_API_KEY, cache=False)._session.verify is True
 
 
 def test_the_demo_client_needs_no_key_and_no_network() -> None:
@@ -455,3 +459,17 @@ def test_errors_survive_copy_and_pickle() -> None:
     for clone in (copy.deepcopy(error), pickle.loads(pickle.dumps(error))):
         assert type(clone) is mt.RateLimitError
         assert clone.retry_after == 3.0 and str(clone) == str(error)
+
+
+def test_proxy_and_ca_bundle_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    bundle = tmp_path / "corporate-ca.pem"
+    bundle.write_text("")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    client = mt.MetricsClient(DEMO_API_KEY, cache=False)
+    assert client._session.proxies["https"] == "http://proxy.corp.example:3128"
+    assert client._session.verify == str(bundle)  # still verifying, against that bundle
+    monkeypatch.setenv("NO_PROXY", "api.devin.ai")
+    assert "https" not in mt.MetricsClient(DEMO_API_KEY, cache=False)._session.proxies
