@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,11 @@ NOW = dt.datetime(2026, 11, 25, 3, tzinfo=dt.timezone.utc)
 _real_connect = socket.socket.connect
 _real_getaddrinfo = socket.getaddrinfo
 
+#: Read before any fixture clears the environment: only the opt-in live tests use them.
+LIVE_API = os.environ.get("METRICS_TOOLKIT_LIVE_API") == "1"
+LIVE_KEY = os.environ.get("DEVIN_API_KEY")
+LIVE_BASE_URL = os.environ.get("DEVIN_API_BASE_URL")
+
 
 def _is_local(host: Any) -> bool:
     if not isinstance(host, str):
@@ -34,8 +40,10 @@ def _is_local(host: Any) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail any connection or name lookup that is not loopback."""
+def _no_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any connection or name lookup that is not loopback (the opt-in live tests aside)."""
+    if request.node.get_closest_marker("live"):
+        return
 
     def connect(self: socket.socket, address: Any) -> Any:
         if isinstance(address, tuple) and not _is_local(address[0]):
