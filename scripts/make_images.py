@@ -15,19 +15,27 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "explore.ipynb"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.voila_support import (  # noqa: E402  (needs ROOT on sys.path)
+    CHROMIUM,
+    NOTEBOOK,
+    PageWatch,
+    VoilaError,
+    launch_chromium,
+    serve_notebook,
+)
+
 DEFAULT_OUT = ROOT / "docs" / "images"
 #: The demo's "now" in every image: a Wednesday, 03:00 UTC.
 NOW = dt.datetime(2026, 11, 25, 3, tzinfo=dt.timezone.utc)
@@ -39,17 +47,6 @@ CHART_DPI = 110
 #: Pixels of page kept around the panel in the screenshot.
 MARGIN = 12
 VIEWPORT = {"width": 1100, "height": 2400}
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-STARTUP_SECONDS = 60
 RENDER_TIMEOUT_MS = 90_000
 #: What replaces the notebook's panel cell: the same panel, preset and applied.
 PANEL_CELL = f"""panel = MetricsPanel(client, start="{START}", end="{END}", by="org")
@@ -96,12 +93,6 @@ def screenshot_notebook(directory: Path) -> Path:
     return target
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def make_panel_screenshot(out: Path, chromium: str) -> Path:
     """Serve the notebook copy with Voilà and photograph the panel."""
     from playwright.sync_api import sync_playwright
@@ -110,98 +101,42 @@ def make_panel_screenshot(out: Path, chromium: str) -> Path:
     with tempfile.TemporaryDirectory(prefix="metrics-images-") as scratch:
         work = Path(scratch)
         notebook = screenshot_notebook(work)
-        env = {
-            k: v for k, v in os.environ.items() if k not in ("DEVIN_API_KEY", "DEVIN_API_BASE_URL")
-        }
-        env.update(
-            {
-                "XDG_CACHE_HOME": str(work / "cache"),
-                "JUPYTER_CONFIG_DIR": str(work / "jupyter-config"),
-                "JUPYTER_DATA_DIR": str(work / "jupyter-data"),
-                "JUPYTER_RUNTIME_DIR": str(work / "jupyter-runtime"),
-                "IPYTHONDIR": str(work / "ipython"),
-                "MPLCONFIGDIR": str(work / "matplotlib"),
-                "MPLBACKEND": "Agg",
-            }
-        )
-        port = free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "voila",
-            "--no-browser",
-            f"--port={port}",
-            "--Voila.ip=127.0.0.1",
-            "--VoilaConfiguration.file_allowlist=^$",
-            notebook.name,
-        ]
-        log = work / "voila.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                command, cwd=work, env=env, stdout=output, stderr=subprocess.STDOUT
-            )
         try:
-            wait_for_port(port, process, log)
-            origin = f"http://127.0.0.1:{port}"
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch_persistent_context(
-                    str(work / "chromium-profile"),
-                    executable_path=chromium,
-                    headless=True,
-                    args=CHROMIUM_ARGS,
-                    viewport=VIEWPORT,
-                    device_scale_factor=1,
-                )
-                page = browser.pages[0] if browser.pages else browser.new_page()
-                page.route(
-                    "**/*",
-                    lambda route: (
-                        route.continue_()
-                        if route.request.url.startswith((origin, "data:", "blob:"))
-                        else route.abort()
-                    ),
-                )
-                page.goto(origin + "/", timeout=RENDER_TIMEOUT_MS)
-                page.wait_for_selector(".mt-chart img", timeout=RENDER_TIMEOUT_MS)
-                page.wait_for_selector(".mt-table table", timeout=RENDER_TIMEOUT_MS)
-                page.wait_for_timeout(500)  # let the layout settle
-                box = page.locator(".mt-panel").bounding_box()
-                if box is None:
-                    raise SystemExit("the panel is not visible on the page")
-                page.screenshot(
-                    path=target,
-                    clip={
-                        "x": max(0.0, box["x"] - MARGIN),
-                        "y": max(0.0, box["y"] - MARGIN),
-                        "width": box["width"] + 2 * MARGIN,
-                        "height": box["height"] + 2 * MARGIN,
-                    },
-                )
-                browser.close()
-        except Exception:
-            print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
-            raise
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+            with serve_notebook(notebook, cwd=work, scratch=work) as server:
+                try:
+                    with sync_playwright() as playwright:
+                        photograph_panel(playwright, server.origin, chromium, work, target)
+                except Exception:
+                    print(server.log.read_text(errors="replace")[-4000:], file=sys.stderr)
+                    raise
+        except VoilaError as error:
+            raise SystemExit(str(error)) from None
     return target
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"Voilà exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"Voilà did not listen on {port} within {STARTUP_SECONDS} s")
+def photograph_panel(playwright: Any, origin: str, chromium: str, work: Path, target: Path) -> None:
+    """Open the page at ``origin``, let it reach nothing else, and save the panel to ``target``."""
+    browser, page = launch_chromium(
+        playwright, chromium, work / "chromium-profile", VIEWPORT, device_scale_factor=1
+    )
+    page.route("**/*", PageWatch(origin).route)
+    page.goto(origin + "/", timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_selector(".mt-chart img", timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_selector(".mt-table table", timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_timeout(500)  # let the layout settle
+    box = page.locator(".mt-panel").bounding_box()
+    if box is None:
+        raise SystemExit("the panel is not visible on the page")
+    page.screenshot(
+        path=target,
+        clip={
+            "x": max(0.0, box["x"] - MARGIN),
+            "y": max(0.0, box["y"] - MARGIN),
+            "width": box["width"] + 2 * MARGIN,
+            "height": box["height"] + 2 * MARGIN,
+        },
+    )
+    browser.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the PNGs go")
     parser.add_argument(
         "--chromium",
-        default=shutil.which("chromium") or "/usr/bin/chromium",
+        default=shutil.which("chromium") or str(CHROMIUM),
         help="the Chromium executable (default: chromium on the PATH)",
     )
     parser.add_argument("--no-screenshot", action="store_true", help="only draw the chart")

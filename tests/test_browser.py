@@ -12,35 +12,27 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from .voila_support import (
+    CHROMIUM,
+    NOTEBOOK,
+    ROOT,
+    PageWatch,
+    VoilaError,
+    VoilaServer,
+    launch_chromium,
+    serve_notebook,
+    tail,
+)
+
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "explore.ipynb"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-#: Seconds to wait for Voilà to listen, and for the kernel to run the notebook.
-STARTUP_TIMEOUT = 60
+#: How long to wait for the kernel to run the notebook.
 PANEL_TIMEOUT_MS = 60_000
 #: Seconds to wait for an Apply to finish (the demo answers in well under one).
 APPLY_TIMEOUT_MS = 30_000
@@ -103,129 +95,48 @@ def chromium_or_skip() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"Voilà exited with {process.returncode}:\n{tail(log)}", pytrace=False)
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"Voilà did not listen on {port} in {STARTUP_TIMEOUT} s:\n{tail(log)}")
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    if not path.exists():
-        return "(no log)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-@dataclass
-class Voila:
-    url: str
-    command: list[str]
-    log: Path
-    network_log: Path
-
-
 @pytest.fixture
 def chromium() -> str:
     return chromium_or_skip()
 
 
 @pytest.fixture
-def voila(chromium: str, tmp_path: Path) -> Iterator[Voila]:
+def network_log(tmp_path: Path) -> Path:
+    """Where the network guard records what Voilà or its kernel tried to reach."""
+    return tmp_path / "network.log"
+
+
+@pytest.fixture
+def voila(chromium: str, network_log: Path, tmp_path: Path) -> Iterator[VoilaServer]:
     """Voilà serving the explore notebook on 127.0.0.1 (started once the browser is known)."""
     guard = tmp_path / "guard"
     guard.mkdir()
     (guard / "sitecustomize.py").write_text(NETWORK_GUARD)
-    network_log = tmp_path / "network.log"
-    env = {k: v for k, v in os.environ.items() if k not in ("DEVIN_API_KEY", "DEVIN_API_BASE_URL")}
-    env.update(
-        {
-            "XDG_CACHE_HOME": str(tmp_path / "cache"),
-            "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
-            "JUPYTER_DATA_DIR": str(tmp_path / "jupyter-data"),
-            "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
-            "IPYTHONDIR": str(tmp_path / "ipython"),
-            "MPLCONFIGDIR": str(tmp_path / "matplotlib"),
-            "MPLBACKEND": "Agg",
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(guard), env.get("PYTHONPATH")])),
-            "METRICS_TOOLKIT_NETWORK_LOG": str(network_log),
-        }
-    )
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "voila",
-        "--no-browser",
-        f"--port={port}",
-        "--Voila.ip=127.0.0.1",
-        "--VoilaConfiguration.file_allowlist=^$",  # serve no file of the notebook folder
-        str(NOTEBOOK.relative_to(ROOT)),
-    ]
-    log = tmp_path / "voila.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
+    env = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(guard), os.environ.get("PYTHONPATH")])),
+        "METRICS_TOOLKIT_NETWORK_LOG": str(network_log),
+    }
     try:
-        wait_for_port(port, process, log)
-        yield Voila(f"http://127.0.0.1:{port}/", command, log, network_log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        with serve_notebook(NOTEBOOK, cwd=ROOT, scratch=tmp_path, env=env) as server:
+            yield server
+    except VoilaError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
-@dataclass
-class PageWatch:
-    """What the page asked for and what went wrong in it."""
-
-    origin: str
-    external: list[tuple[str, str]] = field(default_factory=list)
-    local: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-
-    def route(self, route: Any) -> None:
-        url = route.request.url
-        if url.startswith((self.origin, "data:", "blob:")):
-            self.local.append(url)
-            route.continue_()
-        else:
-            self.external.append((url, route.request.resource_type))
-            route.abort()
-
-
-def test_the_panel_in_voila(chromium: str, voila: Voila, tmp_path: Path) -> None:
+def test_the_panel_in_voila(
+    chromium: str, voila: VoilaServer, network_log: Path, tmp_path: Path
+) -> None:
     """Load, Apply, change the frequency and a filter, Apply again: the chart and status
     change, nothing goes wrong in the page, and nothing leaves the machine."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    watch = PageWatch(voila.url.rstrip("/"))
+    watch = PageWatch(voila.origin)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=chromium,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1200, "height": 2000},
+        browser, page = launch_chromium(
+            playwright, chromium, tmp_path / "chromium-profile", {"width": 1200, "height": 2000}
         )
-        page = browser.pages[0] if browser.pages else browser.new_page()
         page.route("**/*", watch.route)
         page.on("pageerror", lambda error: watch.page_errors.append(str(error)))
 
@@ -300,5 +211,5 @@ def test_the_panel_in_voila(chromium: str, voila: Voila, tmp_path: Path) -> None
     assert all(kind == "stylesheet" for _, kind in watch.external), watch.external
     widget_scripts = [url for url in watch.local if "jupyter-widgets" in url and ".js" in url]
     assert widget_scripts, "the widget JavaScript was not served by Voilà"
-    reached = voila.network_log.read_text() if voila.network_log.exists() else ""
+    reached = network_log.read_text() if network_log.exists() else ""
     assert reached == "", f"Voilà or its kernel tried to reach the network:\n{reached}"
