@@ -61,7 +61,14 @@ from .models import (
     User,
     combine_metrics,
 )
-from .params import TimeLike, check_positive_int, session_metrics_params, to_timestamp
+from .params import (
+    TimeLike,
+    check_base_url,
+    check_flag,
+    check_positive_int,
+    session_metrics_params,
+    to_timestamp,
+)
 
 if TYPE_CHECKING:
     from .demo import DemoAPI
@@ -302,9 +309,7 @@ class MetricsClient:
         self._api_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY) or None
         self._account_salt = _account_salt
         self._demo_api = _demo_api
-        self.base_url = _check_base_url(
-            base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-        )
+        self.base_url = check_base_url(base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
         self.timeout = _check_positive_number(timeout, "timeout")
         self.max_retries = check_positive_int(max_retries, "max_retries", minimum=0)
         self.backoff = _check_positive_number(backoff, "backoff", allow_zero=True)
@@ -316,12 +321,12 @@ class MetricsClient:
             )
         self.cache_policy = cache_policy or CachePolicy()
         self._now = _check_now(now)
-        _check_flag(allow_insecure_http, "allow_insecure_http")
+        check_flag(allow_insecure_http, "allow_insecure_http")
         if self._api_key is not None:
             _check_token(self._api_key)
             if not allow_insecure_http:
                 _refuse_insecure(self.base_url)
-        self.cache_enabled = _check_flag(cache, "cache")
+        self.cache_enabled = check_flag(cache, "cache")
         self._cache_in_memory = _cache_in_memory
         if cache_dir is not None and not isinstance(cache_dir, str | os.PathLike):
             raise InvalidParameterError(
@@ -879,19 +884,6 @@ def _is_retryable(error: MetricsError) -> bool:
 # -- setting checks -----------------------------------------------------------------------------
 
 
-def _check_base_url(base_url: Any) -> str:
-    if not isinstance(base_url, str):
-        raise InvalidParameterError("base_url", f"got {type(base_url).__name__}; expected a URL")
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidParameterError(
-            "base_url", f"{base_url!r} is not an http(s) URL such as {DEFAULT_BASE_URL!r}"
-        )
-    if parts.query or parts.fragment:
-        raise InvalidParameterError("base_url", f"{base_url!r} must not carry a query")
-    return base_url.rstrip("/")
-
-
 def _check_positive_number(value: Any, name: str, *, allow_zero: bool = False) -> float:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
@@ -900,12 +892,6 @@ def _check_positive_number(value: Any, name: str, *, allow_zero: bool = False) -
             name, f"got {value!r}; expected a finite number of seconds {bound}"
         )
     return float(value)
-
-
-def _check_flag(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidParameterError(name, f"got {value!r}; expected True or False")
-    return value
 
 
 def _split_window(

@@ -13,6 +13,7 @@ import numbers
 import zoneinfo
 from collections.abc import Iterable
 from typing import Any, TypeAlias
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -20,6 +21,8 @@ from .errors import InvalidParameterError
 
 __all__ = [
     "TimeLike",
+    "check_base_url",
+    "check_flag",
     "check_ids",
     "check_playbook_id",
     "check_positive_int",
@@ -286,3 +289,24 @@ def session_metrics_params(
         )
     )
     return params
+
+
+def check_flag(value: Any, name: str) -> bool:
+    """Return ``value`` when it is True or False (not merely truthy), else raise."""
+    if not isinstance(value, bool):
+        raise InvalidParameterError(name, f"got {value!r}; expected True or False")
+    return value
+
+
+def check_base_url(value: Any, name: str = "base_url") -> str:
+    """An http(s) URL with a host and no query, without its trailing slash; else raise."""
+    if not isinstance(value, str):
+        raise InvalidParameterError(name, f"got {type(value).__name__}; expected a URL")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidParameterError(
+            name, f"{value!r} is not an http(s) URL such as 'https://api.devin.ai'"
+        )
+    if parts.query or parts.fragment:
+        raise InvalidParameterError(name, f"{value!r} must not carry a query")
+    return value.rstrip("/")

@@ -15,7 +15,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -23,7 +22,7 @@ from .. import errors
 from ..client import ENV_API_KEY
 from ..errors import InsecureTransportError, InvalidParameterError, MetricsError
 from ..files import write_private
-from ..params import check_ids, check_timezone
+from ..params import check_base_url, check_flag, check_ids, check_timezone
 from .data import DEFAULT_WEEKS, check_weeks
 from .display import plain_text
 from .weeks import check_complete_week, last_complete_week, parse_week, week_title
@@ -142,23 +141,6 @@ def _check_out(out: Any, week: str) -> Path:
     return path
 
 
-def _check_base_url(base_url: Any) -> str | None:
-    if base_url is None:
-        return None
-    parts = urlsplit(base_url) if isinstance(base_url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidParameterError(
-            "base_url", f"got {base_url!r}; expected an http(s) URL such as 'https://api.devin.ai'"
-        )
-    return str(base_url)
-
-
-def _check_flag(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidParameterError(name, f"got {value!r}; expected True or False")
-    return value
-
-
 def _now(demo: bool) -> pd.Timestamp:
     """The wall clock; for the demo, floored to the hour as the demo's "now" is."""
     now = pd.Timestamp.now(tz="UTC")
@@ -232,9 +214,9 @@ def render_weekly_report(
     org_names = check_ids(orgs, "orgs")
     playbook_names = check_ids(playbooks, "playbooks")
     weeks = check_weeks(weeks)
-    demo = _check_flag(demo, "demo")
-    cache = _check_flag(cache, "cache")
-    base_url = _check_base_url(base_url)
+    demo = check_flag(demo, "demo")
+    cache = check_flag(cache, "cache")
+    base_url = None if base_url is None else check_base_url(base_url)
     if cache_dir is not None and not isinstance(cache_dir, str | os.PathLike):
         raise InvalidParameterError("cache_dir", f"got {cache_dir!r}; expected a directory path")
     now = _now(demo)
