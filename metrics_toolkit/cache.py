@@ -34,7 +34,7 @@ from requests_cache.policy.expiration import DO_NOT_CACHE, NEVER_EXPIRE
 from requests_cache.serializers import SerializerPipeline, Stage
 from requests_cache.serializers.preconf import base_stage
 
-from .errors import InvalidParameterError
+from .errors import CacheWarning, InvalidParameterError
 
 __all__ = [
     "CACHE_FILE_NAME",
@@ -62,10 +62,6 @@ CACHE_FILE_NAME = "http_cache.sqlite"
 #: Owner-only permissions for the cache directory and its files (they hold account data).
 DIR_MODE = 0o700
 FILE_MODE = 0o600
-
-
-class CacheWarning(UserWarning):
-    """A cache entry could not be read; it is fetched again."""
 
 
 @dataclass(frozen=True)

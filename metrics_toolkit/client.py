@@ -49,6 +49,7 @@ from .errors import (
     RateLimitError,
     ResponseValidationError,
     ServerError,
+    TokenFormatWarning,
     status_error,
 )
 from .models import (
@@ -109,10 +110,6 @@ TOKEN_PREFIX = "cog_"
 RETRY_STATUSES = frozenset({429})
 #: Replaces the token wherever an error would quote a body that contains it.
 TOKEN_MASK = "***"
-
-
-class TokenFormatWarning(UserWarning):
-    """The token does not look like a service-user token (``cog_...``)."""
 
 
 ModelT = TypeVar("ModelT", bound=APIModel)

@@ -15,13 +15,15 @@ from typing import Any
 
 import pandas as pd
 
+from . import _vocabulary
+from ._vocabulary import ID_FIELDS
 from .errors import InvalidParameterError
-from .models import ID_FIELDS, Organization, Playbook, ServiceUser, User
+from .models import Organization, Playbook, ServiceUser, User
 
 __all__ = ["KINDS", "Directory", "looks_like_id"]
 
 #: The kinds of entries, as ``by=`` names them.
-KINDS = ("org", "user", "service_user", "playbook")
+KINDS = tuple(_vocabulary.KINDS)
 
 
 @dataclass(frozen=True)
@@ -152,11 +154,12 @@ class Directory:
         """
         for kind, column in ID_FIELDS.items():
             if column in frame.columns:
-                labelled = frame.drop(columns=f"{kind}_name", errors="ignore")
+                name_column = _vocabulary.KINDS[kind].name_column
+                labelled = frame.drop(columns=name_column, errors="ignore")
                 names = self._names[kind]
                 position = labelled.columns.get_loc(column) + 1
                 values = [names.get(v, v) for v in labelled[column]]
-                labelled.insert(position, f"{kind}_name", values)  # type: ignore[arg-type]
+                labelled.insert(position, name_column, values)  # type: ignore[arg-type]
                 return labelled
         return frame
 

@@ -15,7 +15,15 @@
     │   ├── RateLimitError                        429: carries ``retry_after`` (seconds)
     │   └── ServerError                           5xx
     ├── ResponseValidationError                   a 200 whose body is not JSON or breaks the schema
-    └── FetchError                                buckets of a series still failed after retries
+    ├── FetchError                                buckets of a series still failed after retries
+    └── ReportExecutionError                      the report notebook failed while it ran
+
+Every warning it gives on purpose has one root too (``warnings.filterwarnings`` on it)::
+
+    MetricsWarning (also UserWarning)
+    ├── TokenFormatWarning                        the token does not look like ``cog_...``
+    ├── PartialFetchWarning                       some calls of a series failed (rows marked)
+    └── CacheWarning                              a stored answer could not be read; asked again
 
 Errors carry the request's URL (with its query, never its headers) and the status code, so the
 token never appears in an error message; a server that quotes the token back in a body gets it
@@ -35,16 +43,21 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "CacheWarning",
     "FetchError",
     "InsecureTransportError",
     "InvalidParameterError",
     "MetricsError",
+    "MetricsWarning",
     "NotFoundError",
+    "PartialFetchWarning",
     "PermissionDeniedError",
     "RateLimitError",
+    "ReportExecutionError",
     "RequestValidationError",
     "ResponseValidationError",
     "ServerError",
+    "TokenFormatWarning",
     "status_error",
 ]
 
@@ -66,6 +79,22 @@ def _restore(cls: type[MetricsError], args: tuple[Any, ...], state: dict[str, An
     Exception.__init__(error, *args)
     error.__dict__.update(state)
     return error
+
+
+class MetricsWarning(UserWarning):
+    """Root of every warning metrics_toolkit gives on purpose."""
+
+
+class TokenFormatWarning(MetricsWarning):
+    """The token does not look like a service-user token (``cog_...``); it is sent anyway."""
+
+
+class PartialFetchWarning(MetricsWarning):
+    """Some calls of a series failed; their rows are marked ``failed`` with NA metrics."""
+
+
+class CacheWarning(MetricsWarning):
+    """A stored answer could not be read; it is asked again."""
 
 
 class InvalidParameterError(MetricsError, ValueError):
@@ -233,14 +262,6 @@ class FetchError(MetricsError):
         )
 
 
-_STATUS_CLASSES: Mapping[int, type[APIStatusError]] = {
-    401: AuthenticationError,
-    404: NotFoundError,
-    422: RequestValidationError,
-    429: RateLimitError,
-}
-
-
 def status_error(
     status_code: int,
     *,
@@ -265,18 +286,20 @@ def status_error(
         The permission the endpoint needs, named by a 403.
     """
     message = _message_of(body)
-    if status_code == 429:
-        return RateLimitError(
-            message, status_code=status_code, url=url, body=body, retry_after=retry_after
-        )
+    common: dict[str, Any] = {"status_code": status_code, "url": url, "body": body}
+    if status_code == 401:
+        return AuthenticationError(message, **common)
     if status_code == 403:
-        return PermissionDeniedError(
-            message, status_code=status_code, url=url, body=body, permission=permission
-        )
-    cls = _STATUS_CLASSES.get(status_code)
-    if cls is None:
-        cls = ServerError if status_code >= 500 else APIStatusError
-    return cls(message, status_code=status_code, url=url, body=body)
+        return PermissionDeniedError(message, permission=permission, **common)
+    if status_code == 404:
+        return NotFoundError(message, **common)
+    if status_code == 422:
+        return RequestValidationError(message, **common)
+    if status_code == 429:
+        return RateLimitError(message, retry_after=retry_after, **common)
+    if status_code >= 500:
+        return ServerError(message, **common)
+    return APIStatusError(message, **common)
 
 
 def _message_of(body: Any) -> str:
@@ -300,3 +323,22 @@ def _detail_list(body: Any) -> list[dict[str, Any]]:
 def _render_detail(item: Mapping[str, Any]) -> str:
     location = ".".join(str(part) for part in item.get("loc", []))
     return f"{location}: {item.get('msg', '')}".strip(": ")
+
+
+class ReportExecutionError(MetricsError):
+    """The report notebook failed while it ran; the message names the cell's error.
+
+    Parameters
+    ----------
+    message : str
+        What failed.
+    error_name : str, optional
+        The class name of the error raised in the notebook's kernel, verbatim.
+    error_value : str, optional
+        Its message, verbatim.
+    """
+
+    def __init__(self, message: str, *, error_name: str = "", error_value: str = "") -> None:
+        super().__init__(message)
+        self.error_name = error_name
+        self.error_value = error_value

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from .buckets import Bucket, time_buckets
 from .client import SESSION_METRICS, MetricsClient
 from .directory import Directory
-from .errors import FetchError, InvalidParameterError, MetricsError
+from .errors import FetchError, InvalidParameterError, MetricsError, PartialFetchWarning
 from .frames import Row, wide_frame
 from .params import check_ids, check_positive_int, filter_params
 
@@ -47,10 +47,6 @@ BREAKDOWNS = {
     "playbook": "playbook_id",
 }
 ON_ERROR = ("raise", "mark")
-
-
-class PartialFetchWarning(UserWarning):
-    """Some calls failed; their rows are marked ``failed`` with NA metrics."""
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,13 @@ from typing import Any
 import pandas as pd
 
 from .. import errors
-from ..client import ENV_API_KEY
-from ..errors import InsecureTransportError, InvalidParameterError, MetricsError
+from .._constants import ENV_API_KEY
+from ..errors import (
+    InsecureTransportError,
+    InvalidParameterError,
+    MetricsError,
+    ReportExecutionError,
+)
 from ..files import write_private
 from ..params import check_base_url, check_flag, check_ids, check_timezone
 from .data import DEFAULT_WEEKS, check_weeks
@@ -78,10 +83,6 @@ REMOTE_RESOURCE = re.compile(
     r"""(?:\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//)|@import|url\(\s*["']?\s*(?:https?:)?//""",
     re.IGNORECASE,
 )
-
-
-class ReportExecutionError(MetricsError):
-    """The report notebook failed while it ran; the message names the cell's error."""
 
 
 def _interpreter_kernels() -> str:
@@ -282,9 +283,12 @@ def _mapped(name: str, message: str, cell: int) -> MetricsError:
     if name == "InsecureTransportError":
         return InsecureTransportError(message)
     known = getattr(errors, name, None)
+    kept = {"error_name": name, "error_value": message}
     if isinstance(known, type) and issubclass(known, MetricsError):
-        return ReportExecutionError(f"{name}: {message}")
-    return ReportExecutionError(f"the report notebook failed in cell {cell}: {name}: {message}")
+        return ReportExecutionError(f"{name}: {message}", **kept)
+    return ReportExecutionError(
+        f"the report notebook failed in cell {cell}: {name}: {message}", **kept
+    )
 
 
 def _export(notebook: Any, title: str) -> str:
