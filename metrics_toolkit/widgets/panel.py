@@ -38,13 +38,13 @@ import pandas as pd
 import pydantic
 from matplotlib.figure import Figure
 
-from .client import MetricsClient
-from .directory import Directory, looks_like_id
-from .errors import InvalidParameterError, MetricsError
-from .fetch import DEFAULT_WORKERS, FetchStats, PartialFetchWarning, fetch_series
-from .files import write_private
-from .frames import GROUP_COLUMNS
-from .params import check_ids, check_positive_int, check_timezone
+from ..client import MetricsClient
+from ..directory import Directory, looks_like_id
+from ..errors import InvalidParameterError, MetricsError
+from ..fetch import DEFAULT_WORKERS, FetchStats, PartialFetchWarning, fetch_series
+from ..files import write_private
+from ..frames import GROUP_COLUMNS
+from ..params import check_ids, check_positive_int, check_timezone
 
 __all__ = [
     "BREAKDOWN_LABELS",
