@@ -1,8 +1,9 @@
 """The benchmarks at tiny sizes: every scenario runs and measures the right thing.
 
-These tests check correctness, never timing: the toolkit's frame is the plain loop's frame, a
-warm cache sends no request, the tables and the JSON have every target. The numbers themselves
-come from ``python -m benchmarks`` (``make bench``) on a quiet machine.
+These tests check correctness, never timing: the toolkit's frame is the plain loop's and the
+thread pool's frame, a warm cache sends no request (in the same process or a new one), the big
+fetch's sessions add up, the tables and the JSON have every target. The numbers themselves come
+from ``python -m benchmarks`` (``make bench``) on a quiet machine.
 """
 
 from __future__ import annotations
@@ -12,27 +13,32 @@ import datetime as dt
 import json
 import math
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 
 from benchmarks.__main__ import main
+from benchmarks.common import MADE_UP_IDS, breakdown_queries
 from benchmarks.harness import Measurement, ScenarioResult, Target, format_report
+from benchmarks.imports import import_seconds
+from benchmarks.probe import resident_bytes
 from benchmarks.scenarios import (
     END,
     QUICK,
+    RUNNERS,
     SEED,
     answer_rows,
     breakdown_ids,
-    breakdown_scenario,
     expected_frame,
     frames_equal,
     frames_scenario,
-    latency_scenario,
     plain_loop,
     simulator_scenario,
     simulator_variants,
+    thread_pool_frame,
+    thread_pool_loop,
 )
 from benchmarks.server_process import ServerProcess
 from metrics_toolkit import MetricsClient, fetch_series, long_frame, time_buckets, wide_frame
@@ -112,6 +118,34 @@ def test_breakdown_gives_the_plain_loops_frame(
     assert frame.loc[frame["user_id"] == "user-bench-made-up", "sessions_created_count"].eq(0).all()
 
 
+@pytest.mark.parametrize("kind", ["user", "org"])
+def test_thread_pool_gives_the_plain_loops_and_the_toolkits_frame(
+    server: DemoServer, api: DemoAPI, kind: str
+) -> None:
+    ids = [*breakdown_ids(api.enterprise, 3, kind), MADE_UP_IDS[kind].format(99)]
+    start = END - dt.timedelta(weeks=3)
+    buckets = time_buckets(start, END, "week", now=END)
+    queries = breakdown_queries(buckets, ids, kind)
+    url = server.url + SESSION_METRICS_PATH
+    with requests.Session() as session:
+        answers = plain_loop(session, url, queries)
+    assert thread_pool_loop(url, queries, workers=4) == answers
+    before = server.request_count
+    frame = thread_pool_frame(url, buckets, queries, 8, ids=ids, kind=kind)
+    assert server.request_count - before == len(queries)
+    assert frames_equal(frame, expected_frame(buckets, answers, ids=ids, kind=kind))
+    with client_for(server, None) as client:
+        toolkit = fetch_series(client, start, END, "week", by=kind, ids=ids, progress=False)
+    assert frames_equal(frame, toolkit)
+    assert frame[f"{kind}_id"].iloc[-1] == ids[-1] and "bench" in ids[-1]
+
+
+def test_thread_pool_raises_the_servers_error(server: DemoServer) -> None:
+    query = {"time_after": int(END.timestamp()) - 86400, "time_before": int(END.timestamp())}
+    with pytest.raises(requests.HTTPError, match="404"):
+        thread_pool_loop(server.url + "/no/such/path", [query], workers=2)
+
+
 def test_breakdown_ids_pad_the_directory_with_made_up_users(api: DemoAPI) -> None:
     users = len(api.enterprise.users)
     ids = breakdown_ids(api.enterprise, users + 3)
@@ -119,6 +153,12 @@ def test_breakdown_ids_pad_the_directory_with_made_up_users(api: DemoAPI) -> Non
     assert ids[users:] == ["user-bench-0000", "user-bench-0001", "user-bench-0002"]
     assert len(set(ids)) == len(ids)
     assert breakdown_ids(api.enterprise, 2) == ids[:2]
+    orgs = breakdown_ids(api.enterprise, 20, "org")
+    known = [org.org_id for org in api.enterprise.organizations]
+    assert orgs[: len(known)] == known and orgs[len(known)] == "org-bench-0000"
+    assert len(set(orgs)) == 20
+    with pytest.raises(ValueError, match="kind"):
+        breakdown_ids(api.enterprise, 2, "playbook")
 
 
 def test_frames_from_answers(api: DemoAPI) -> None:
@@ -159,7 +199,25 @@ def test_server_process_counts_requests() -> None:
         _ = child.request_count
 
 
+def test_probe_reads_this_processs_memory_and_imports_in_a_new_one() -> None:
+    resident = resident_bytes()
+    assert math.isnan(resident) or resident > 2**20
+    seconds, pandas_loaded = import_seconds("json")
+    assert 0 <= seconds < 5 and not pandas_loaded
+
+
 # -- each scenario at quick sizes ------------------------------------------------------------
+
+#: The scenarios that mostly wait on child processes and sleeping servers: run side by side,
+#: which keeps this file at a few seconds (their numbers are not looked at).
+CONCURRENT = (1, 2, 5, 6, 7)
+
+
+@pytest.fixture(scope="module")
+def quick(api: DemoAPI) -> dict[int, ScenarioResult]:
+    with ThreadPoolExecutor(max_workers=len(CONCURRENT)) as pool:
+        futures = {number: pool.submit(RUNNERS[number], QUICK, api) for number in CONCURRENT}
+        return {number: future.result() for number, future in futures.items()}
 
 
 def assert_complete(result: ScenarioResult, targets: set[str]) -> None:
@@ -170,29 +228,47 @@ def assert_complete(result: ScenarioResult, targets: set[str]) -> None:
     assert all(measurement.values for measurement in result.measurements)
 
 
-def test_latency_scenario_quick() -> None:
-    result = latency_scenario(QUICK)
+def test_latency_scenario_quick(quick: dict[int, ScenarioResult]) -> None:
+    result = quick[1]
     assert_complete(
         result,
-        {"s1.plain_over_cold", "s1.cold_over_floor", "s1.cold_over_warm", "s1.warm_requests"},
+        {
+            "s1.cold_over_pool",
+            "s1.cold_over_floor",
+            "s1.plain_over_cold",
+            "s1.cold_over_warm",
+            "s1.warm_requests",
+            "s1.process_ms",
+        },
     )
     assert "warm runs send no request" in result.checks
+    assert "thread pool frame == plain loop's frame" in result.checks
+    assert "new-process frame == plain loop's frame" in result.checks
+    assert "new process: no request, every bucket from the cache" in result.checks
     warm_requests = next(m for m in result.measurements if m.key == "s1.warm_requests")
     assert warm_requests.values == [0] * (QUICK.runs * QUICK.warm_repeats)
     assert next(t for t in result.targets if t.key == "s1.warm_requests").passed
+    process = next(m for m in result.measurements if m.key == "s1.process_seconds")
+    assert len(process.values) == QUICK.runs * QUICK.new_process_repeats
 
 
-def test_breakdown_scenario_quick(api: DemoAPI) -> None:
-    result = breakdown_scenario(QUICK, api.enterprise)
+def test_breakdown_scenario_quick(quick: dict[int, ScenarioResult]) -> None:
+    result = quick[2]
     assert not [name for name, ok in result.checks.items() if not ok]
-    assert [t.key for t in result.targets] == ["s2.toolkit_over_plain"]
+    assert [t.key for t in result.targets] == [
+        "s2.toolkit_over_plain",
+        "s2.cached_cpu_over_uncached",
+    ]
     if result.notes:  # the server stalls each response: the scenario is skipped, and says why
         assert "skipped" in result.notes[0]
-        assert math.isnan(result.targets[0].value)
-        assert not result.targets[0].passed
+        assert all(math.isnan(target.value) for target in result.targets)
+        assert not any(target.passed for target in result.targets)
     else:
-        assert len([name for name in result.checks if "frame" in name]) == 3
+        assert len([name for name in result.checks if "frame" in name]) == 4
+        assert result.checks["thread pool frame == plain loop's frame"]
         assert result.checks["every run sends one request per call"]
+        cpu = {m.key for m in result.measurements if m.unit == "µs"}
+        assert {"s2.pool_cpu_per_call", "s2.toolkit_cached_cpu_per_call"} <= cpu
 
 
 def test_frames_scenario_quick(api: DemoAPI) -> None:
@@ -205,6 +281,38 @@ def test_simulator_scenario_quick(api: DemoAPI) -> None:
     assert_complete(result, {"s4.no_ms", "s4.org_ms", "s4.user_ms"})
     times = next(m for m in result.measurements if m.key == "s4.no_ms")
     assert len(times.values) == QUICK.simulator_calls
+
+
+def test_orgs_scenario_quick(quick: dict[int, ScenarioResult], api: DemoAPI) -> None:
+    result = quick[5]
+    assert_complete(result, {"s5.cold_over_floor"})
+    assert QUICK.orgs > len(api.enterprise.organizations), "quick sizes pad with made-up orgs"
+    assert set(result.checks) == {
+        "toolkit frame == thread pool's frame",
+        "made-up orgs answer zeros",
+        "every run sends one request per call",
+    }
+    keys = {m.key for m in result.measurements}
+    assert {"s5.pool_over_floor", "s5.floor_seconds", "s5.pool_seconds"} <= keys
+
+
+def test_memory_scenario_quick(quick: dict[int, ScenarioResult]) -> None:
+    result = quick[6]
+    assert_complete(result, {"s6.kept_mib"})
+    assert len(result.checks) == 2
+    kept = next(m for m in result.measurements if m.key == "s6.kept_mib")
+    assert len(kept.values) == 1 and not math.isnan(kept.median)
+
+
+def test_import_scenario_quick(quick: dict[int, ScenarioResult]) -> None:
+    result = quick[7]
+    assert_complete(result, {"s7.toolkit_minus_pandas"})
+    for measurement in result.measurements:
+        assert len(measurement.values) == QUICK.import_runs
+
+
+def test_every_scenario_is_tested_here() -> None:
+    assert sorted(RUNNERS) == sorted([*CONCURRENT, 3, 4])
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -245,5 +353,5 @@ def test_main_quick_writes_the_json(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_main_refuses_an_unknown_scenario(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--quick", "--scenarios", "7"]) == 2
+    assert main(["--quick", "--scenarios", "8"]) == 2
     assert "unknown scenario" in capsys.readouterr().err
