@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from string import Template
@@ -32,6 +32,7 @@ from .._vocabulary import (
     SESSIONS,
     Kind,
 )
+from ..directory import Directory
 from ..errors import MetricsError
 from ..fetch import FetchStats
 from ..labels import MISSING, rate_text
@@ -195,24 +196,24 @@ def problem_html(what: str, error: BaseException) -> Markup:
     return fill(PROBLEM, color=ERROR_COLOR, what=what, kind=type(error).__name__, detail=detail)
 
 
-def failures_html(stats: FetchStats, by: Kind | None, name: Callable[[str], str]) -> Markup:
-    """Name the missing buckets (and groups, named by ``name``), then each kind of error once.
+def failures_html(stats: FetchStats, by: str | None, directory: Directory | None) -> Markup:
+    """Name the missing buckets (and groups), then each kind of error once.
 
     Parameters
     ----------
     stats : FetchStats
         Of a fetch with failures.
-    by : Kind or None
-        The breakdown of the fetch.
-    name : callable
-        The name of a group id (the id itself when the directory does not know it).
+    by : str or None
+        The breakdown of the fetch, a key of ``_vocabulary.KINDS``.
+    directory : Directory or None
+        Names the groups (without one, groups are named by their ids).
     """
     missing: dict[tuple[pd.Timestamp, pd.Timestamp], list[str]] = {}
     causes: dict[str, tuple[int, str]] = {}
     for failure in stats.failures:
         groups = missing.setdefault((failure.bucket.start, failure.bucket.end), [])
         if failure.group is not None and by is not None:
-            groups.append(name(failure.group))
+            groups.append(directory.name(by, failure.group) if directory else failure.group)
         kind = type(failure.error).__name__
         status = getattr(failure.error, "status_code", None)
         key = kind if status is None else f"{kind} (HTTP {status})"
@@ -226,7 +227,7 @@ def failures_html(stats: FetchStats, by: Kind | None, name: Callable[[str], str]
             shown = ", ".join(names[:MAX_NAMED_GROUPS])
             if len(names) > MAX_NAMED_GROUPS:
                 shown += f" and {len(names) - MAX_NAMED_GROUPS} more"
-            line += f" — {_counted(by, len(names))} {shown}"
+            line += f" — {_counted(KINDS[by], len(names))} {shown}"
         lines.append(line)
     if len(lines) > MAX_NAMED_FAILURES:
         lines[MAX_NAMED_FAILURES:] = [f"… and {len(lines) - MAX_NAMED_FAILURES} more buckets"]

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import pandas as pd
 
 from .._constants import DEFAULT_WORKERS
-from .._vocabulary import KINDS
 from ..directory import Directory
 from ..errors import InvalidParameterError, MetricsError, PartialFetchWarning
 from ..fetch import FetchStats, fetch_series
@@ -32,6 +31,9 @@ if TYPE_CHECKING:
     from ..client import MetricsClient
 
 __all__ = ["MetricsPanel"]
+
+#: Added to the status when an Apply fails after an earlier one succeeded.
+KEPT = " The chart and table still show the previous result."
 
 ResultCallback: TypeAlias = Callable[[pd.DataFrame], Any]
 
@@ -206,16 +208,13 @@ class MetricsPanel(PanelControls):
         try:
             return self._apply()
         except InvalidParameterError as error:
-            self._show_status("Nothing fetched: a choice is invalid (see below)." + self._kept())
-            self._show_problem("Check this choice", error)
-            return None
+            self._nothing_fetched("a choice is invalid (see below).", "Check this choice", error)
         except Exception as error:
             self.progress.bar_style = "danger"
-            self._show_status("Nothing fetched: see the message below." + self._kept())
-            self._show_problem("The fetch failed", error)
-            return None
+            self._nothing_fetched("see the message below.", "The fetch failed", error)
         finally:
             self.apply_button.disabled = False
+        return None
 
     def export_csv(self, path: str | Path | None = None) -> Path:
         """Write the last result, every column, as CSV; offer it as a download link too.
@@ -266,17 +265,13 @@ class MetricsPanel(PanelControls):
 
     def _apply(self) -> pd.DataFrame:
         query = self.query
-        options = query.fetch_options()
         self.progress.value, self.progress.max, self.progress.bar_style = 0, 1, "info"
         self._show_status("Fetching…")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PartialFetchWarning)
             frame = fetch_series(
                 self.client,
-                options.pop("start"),
-                options.pop("end"),
-                options.pop("freq"),
-                **options,
+                **query.fetch_options(),
                 workers=self.workers,
                 progress=False,
                 on_progress=self._on_progress,
@@ -288,8 +283,7 @@ class MetricsPanel(PanelControls):
         self.progress.bar_style = "warning" if stats.failed else "success"
         self._show_status(_render.shape_text(frame), stats.summary())
         if stats.failures:
-            by = KINDS[query.by] if query.by is not None else None
-            self._add_problem(_render.failures_html(stats, by, self._group_name))
+            self._add_problem(_render.failures_html(stats, query.by, self.directory))
         self._redraw()
         markup, text = _render.table_html(frame)
         self.table_output.outputs = (_display({"text/html": markup, "text/plain": text}),)
@@ -307,16 +301,6 @@ class MetricsPanel(PanelControls):
         self.progress.value = done
         self._show_status(f"Fetching… {done:,} of {total:,} calls")
 
-    def _kept(self) -> str:
-        return (
-            " The chart and table still show the previous result." if self.frame is not None else ""
-        )
-
-    def _group_name(self, group: str) -> str:
-        if self.directory is None or self.last_query is None or self.last_query.by is None:
-            return group
-        return self.directory.name(self.last_query.by, group)
-
     def _redraw(self) -> None:
         """Draw the chosen chart from the last frame (no fetch)."""
         if self.frame is None:
@@ -333,6 +317,11 @@ class MetricsPanel(PanelControls):
         self.chart_output.outputs = (_display(data),)
 
     # -- messages -------------------------------------------------------------------------------
+
+    def _nothing_fetched(self, why: str, what: str, error: Exception) -> None:
+        kept = KEPT if self.frame is not None else ""
+        self._show_status(f"Nothing fetched: {why}{kept}")
+        self._show_problem(what, error)
 
     def _mark_pending(self) -> None:
         if self.frame is not None:
