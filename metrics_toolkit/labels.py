@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .buckets import SECONDS_PER_DAY
+
 if TYPE_CHECKING:
     from .buckets import Frequency
 
@@ -65,8 +67,7 @@ MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 MINUS = "\u2212"
 #: A value that is not there (a failed bucket, a comparison that could not be made).
 MISSING = "–"
-#: Seconds in a calendar day without a DST change.
-SECONDS_PER_DAY = 86_400
+
 
 def day_month(day: dt.date) -> str:
     """The day of the month and the month: ``"3 Nov"``.

@@ -304,7 +304,7 @@ def test_a_clipped_last_week_is_marked_as_incomplete(client: MetricsClient) -> N
     frame = _fetch(client, "2026-06-01", "2026-11-25", "week", tz=BERLIN)  # ends on a Wednesday
     assert not frame["partial"].any() and frame["clipped"].tolist()[-1]
     ax = charts.sessions_over_time(frame)
-    assert "dashed: last week covers 23 – 24 Nov 2026 only" in _texts(ax)
+    assert "dashed: last week covers 23–24 Nov 2026 only" in _texts(ax)
     assert _dashed(ax) and np.isnan(_ydata(_solid(ax)["all"])[-1])
 
 
@@ -392,7 +392,7 @@ def test_kpi_summary_shows_values_and_changes(weekly: pd.DataFrame) -> None:
     assert f"{sessions['change']:+,.0f} ({sessions['change_pct']:+.1f}%)" in texts
     assert " pp (" in texts
     assert ax.get_title("left") == (
-        "Last complete week, 16 – 22 Nov 2026, against the one before (Europe/Berlin)"
+        "Last complete week, 16–22 Nov 2026, against the one before (Europe/Berlin)"
     )
 
 
