@@ -26,10 +26,9 @@ before "now" in the report's time zone.
 
 from __future__ import annotations
 
+from .._constants import DEFAULT_WEEKS, MAX_WEEKS, MIN_SESSIONS
 from .changes import what_changed
 from .data import (
-    DEFAULT_WEEKS,
-    MAX_WEEKS,
     WeeklyReport,
     banner,
     connect,
@@ -40,7 +39,6 @@ from .display import HTMLBlock, changes_html, format_kpis, format_ranking, style
 from .kpis import BASELINE_WEEKS, KPI_LABELS, weekly_kpis
 from .ranking import group_ranking, size_adjusted_rate, top_and_bottom, wilson_interval
 from .render import REPORT_NOTEBOOK, ReportExecutionError, render_weekly_report
-from .totals import MIN_SESSIONS
 from .weeks import (
     check_complete_week,
     last_complete_week,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .._vocabulary import origin_label, size_label
+from ..labels import percent_text
 from ..params import check_positive_int
 from .totals import (
     ACUS,
@@ -40,19 +42,6 @@ NOTEWORTHY_ACU_CHANGE = 0.10
 #: Most sentences in "what changed".
 MAX_CHANGES = 6
 
-#: Origins as a sentence names them ("Slack sessions rose ...").
-ORIGIN_LABELS = {
-    "api": "API",
-    "automation": "Automation",
-    "code_scan": "Code-scan",
-    "desktop": "Desktop",
-    "jira": "Jira",
-    "linear": "Linear",
-    "slack": "Slack",
-    "teams": "Teams",
-    "webapp": "Web-app",
-}
-
 
 @dataclass(frozen=True)
 class _Move:
@@ -76,7 +65,7 @@ def _count_move(subject: str, before: float, after: float, min_sessions: int) ->
     verb = _direction(before, after)
     if before == 0:
         return _Move(score, f"{subject} {verb} from 0 to {after:,.0f}.")
-    change = _percent(abs(after - before) / before * 100)
+    change = percent_text(abs(after - before) / before * 100)
     return _Move(score, f"{subject} {verb} {change} ({before:,.0f} → {after:,.0f}).")
 
 
@@ -113,19 +102,16 @@ def _amount_move(subject: str, before: float, after: float, decimals: int) -> _M
     verb = _direction(before, after)
     return _Move(
         score,
-        f"{subject} {verb} {_percent(abs(relative) * 100)} "
+        f"{subject} {verb} {percent_text(abs(relative) * 100)} "
         f"({before:,.{decimals}f} → {after:,.{decimals}f}).",
     )
 
 
-def _percent(value: float) -> str:
-    return f"{value:.0f}%" if value >= 9.5 else f"{value:.1f}%"
-
-
 def _category_label(field_name: str, key: str) -> str:
+    """An origin or size as a sentence names it: ``"Web app"``, ``"Size XL"``."""
     if field_name == ORIGIN_FIELD:
-        return ORIGIN_LABELS.get(key, key.replace("_", " ").capitalize())
-    return f"Size {key.upper()}"
+        return origin_label(key)
+    return f"Size {size_label(key)}"
 
 
 def what_changed(
@@ -172,7 +158,7 @@ def what_changed(
     Examples
     --------
     >>> what_changed(weekly, "2026-W47")  # doctest: +SKIP
-    ['Web-app sessions fell 31% (327 → 226).', 'Sessions created fell 13% (1,220 → 1,059).']
+    ['Web app sessions fell 31% (327 → 226).', 'Sessions created fell 13% (1,220 → 1,059).']
     """
     limit = check_positive_int(limit, "limit")
     min_sessions = check_positive_int(min_sessions, "min_sessions", minimum=0)

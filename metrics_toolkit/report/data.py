@@ -19,12 +19,19 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from ..client import ENV_API_KEY, MetricsClient
+from .._constants import (
+    DEFAULT_SETTLE_PERIOD,
+    DEFAULT_WEEKS,
+    ENV_API_KEY,
+    MAX_WEEKS,
+    MIN_SESSIONS,
+)
+from .._vocabulary import KINDS
+from ..client import MetricsClient
 from ..errors import InvalidParameterError
 from ..params import check_ids, check_positive_int, check_timezone
 from .changes import what_changed
 from .display import (
-    GROUP_NOUNS,
     HTMLBlock,
     bullet_list,
     changes_html,
@@ -34,7 +41,7 @@ from .display import (
 )
 from .kpis import BASELINE_WEEKS, weekly_kpis
 from .ranking import group_ranking, top_and_bottom
-from .totals import MIN_SESSIONS, group_column
+from .totals import group_column
 from .weeks import (
     check_complete_week,
     last_complete_week,
@@ -60,10 +67,6 @@ __all__ = [
     "is_demo",
     "load_weekly_report",
 ]
-
-#: Weeks of history in the report's charts by default, and the most accepted.
-DEFAULT_WEEKS = 12
-MAX_WEEKS = 104
 
 BANNER_STYLE = "padding: 0.6em 1em; margin: 0.5em 0 1em; border-radius: 4px; border-left: 6px solid"
 
@@ -170,7 +173,7 @@ class WeeklyReport:
     """The scope in words: ``"All organizations"``, ``"Platform, Growth"``."""
     demo: bool
     """Whether the numbers are synthetic."""
-    settle_period: dt.timedelta = dt.timedelta(days=14)
+    settle_period: dt.timedelta = DEFAULT_SETTLE_PERIOD
     """How long after a week ends its numbers keep changing."""
     source: HTMLBlock | None = field(default=None, repr=False)
     """Where the numbers come from (:func:`banner`)."""
@@ -250,8 +253,7 @@ class WeeklyReport:
         """The top and bottom groups of the week, formatted for display."""
         frame = self._breakdown(kind)
         if frame is None or frame[group_column(frame) or ""].nunique() < 2:
-            noun = GROUP_NOUNS[kind].lower()
-            return HTMLBlock(f"<p>Only one {noun} in scope: nothing to rank.</p>")
+            return HTMLBlock(f"<p>Only one {KINDS[kind].label} in scope: nothing to rank.</p>")
         table = format_ranking(top_and_bottom(self.ranking(kind)))
         return style_table(table, index=False, left=[table.columns[1], "Note"])
 

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .kpis import RATE_KPIS
-from .totals import AVERAGE, MIN_SESSIONS
+from .._constants import MIN_SESSIONS
+from .._vocabulary import KINDS
+from ..labels import MISSING, change_label, points_text, rate_text
+from ..summaries import KPIS, RATE_KPIS, kpi_text
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -35,11 +37,8 @@ __all__ = [
     "style_table",
 ]
 
-#: What a ranking's group column is headed, by kind of group.
-GROUP_NOUNS = {"org": "Organization", "playbook": "Playbook", "user": "User"}
-MINUS = "\u2212"
-#: A cell with no value (a comparison that could not be made).
-MISSING = "–"
+#: What a ranking's group column is headed, by kind of group (each kind's noun).
+GROUP_NOUNS = {name: kind.noun for name, kind in KINDS.items()}
 
 
 def plain_text(markup: str) -> str:
@@ -82,41 +81,14 @@ def changes_html(sentences: Sequence[str]) -> HTMLBlock:
     return bullet_list(sentences, "report-changes")
 
 
-def _signed(value: float, unit: str = "", decimals: int = 0) -> str:
-    arrow = "▲" if value > 0 else "▼" if value < 0 else "="
-    number = f"{abs(value):,.{decimals}f}"
-    sign = "+" if value > 0 else MINUS if value < 0 else "±"
-    return f"{arrow} {sign}{number}{unit}"
-
-
-def _rate_text(rate: float) -> str:
-    """A fraction 0-1 in percent: ``"41.3%"``."""
-    return MISSING if math.isnan(rate) else f"{rate:.1%}"
-
-
-def _points_text(change: float) -> str:
-    """A change of a fraction 0-1 in percentage points: ``"▲ +3.1 pp"``."""
-    return MISSING if math.isnan(change) else _signed(change * 100, " pp", 1)
-
-
-def _format_value(metric: str, value: float) -> str:
-    if math.isnan(value):
-        return MISSING
-    if metric in RATE_KPIS:
-        return _rate_text(value)
-    if metric == AVERAGE:
-        return f"{value:,.2f}"
-    return f"{value:,.0f}"
-
-
 def _format_change(metric: str, change: float, percent: float) -> str:
-    if math.isnan(change):
-        return MISSING
+    """A KPI's change: percentage points for a rate, else percent (absolute without a base)."""
     if metric in RATE_KPIS:
-        return _points_text(change)
+        return points_text(change)
     if math.isnan(percent):
-        return _signed(change, "", 2 if metric == AVERAGE else 0)
-    return _signed(percent, " %", 1)
+        decimals = 2 if metric in KPIS and KPIS[metric].style == "average" else 0
+        return change_label(change, decimals)
+    return change_label(percent, 1, " %")
 
 
 def format_kpis(kpis: pd.DataFrame) -> pd.DataFrame:
@@ -135,10 +107,10 @@ def format_kpis(kpis: pd.DataFrame) -> pd.DataFrame:
     for metric, row in kpis.iterrows():
         name = str(metric)
         rows[str(row["label"])] = {
-            str(kpis.attrs.get("week", "This week")): _format_value(name, row["this_week"]),
-            "Previous week": _format_value(name, row["previous_week"]),
+            str(kpis.attrs.get("week", "This week")): kpi_text(name, row["this_week"]),
+            "Previous week": kpi_text(name, row["previous_week"]),
             "Change": _format_change(name, row["change"], row["change_pct"]),
-            "4-week average": _format_value(name, row["four_week_average"]),
+            "4-week average": kpi_text(name, row["four_week_average"]),
             "Change vs average": _format_change(
                 name, row["change_vs_average"], row["change_vs_average_pct"]
             ),
@@ -162,16 +134,21 @@ def format_ranking(ranking: pd.DataFrame) -> pd.DataFrame:
         records.append(
             {
                 "#": "" if pd.isna(row["rank"]) else str(row["rank"]),
-                GROUP_NOUNS.get(kind, kind.capitalize()): str(row["name"]),
+                _noun(kind): str(row["name"]),
                 "Sessions": f"{row['sessions']:,.0f}",
-                "Merged-PR rate": _rate_text(float(row["merged_pr_rate"])),
+                "Merged-PR rate": rate_text(float(row["merged_pr_rate"])),
                 "95% range": MISSING if math.isnan(low) else f"{low:.0%}–{high:.0%}",
-                "Size-adjusted": _rate_text(adjusted) + adjusted_rank,
-                "vs previous week": _points_text(float(row["change"])),
+                "Size-adjusted": rate_text(adjusted) + adjusted_rank,
+                "vs previous week": points_text(float(row["change"])),
                 "Note": f"fewer than {minimum} sessions" if few else "",
             }
         )
     return pd.DataFrame.from_records(records)
+
+
+def _noun(kind: str) -> str:
+    """What a ranking's group column is headed: ``"Organization"``."""
+    return KINDS[kind].noun if kind in KINDS else kind.capitalize()
 
 
 def style_table(table: pd.DataFrame, *, index: bool = True, left: Sequence[str] = ()) -> Styler:

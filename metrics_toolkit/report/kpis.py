@@ -11,47 +11,13 @@ import math
 
 import pandas as pd
 
-from .totals import (
-    ACUS,
-    AVERAGE,
-    FLAGS,
-    MERGED,
-    PLAYBOOK,
-    SESSIONS,
-    comparable,
-    frame_tz,
-    ratio,
-    totals_and_week,
-)
+from ..summaries import KPI_LABELS, RATE_KPIS, kpis_of
+from .totals import FLAGS, comparable, frame_tz, totals_and_week
 
 __all__ = ["BASELINE_WEEKS", "KPI_LABELS", "RATE_KPIS", "weekly_kpis"]
 
 #: Weeks before the report's week that make its "4-week average".
 BASELINE_WEEKS = 4
-
-#: The KPIs of the weekly table, in order, with their labels.
-KPI_LABELS: dict[str, str] = {
-    "sessions_created_count": "Sessions created",
-    "merged_pr_rate": "Merged-PR rate",
-    "acus_total": "ACUs total",
-    "avg_acus_per_session": "ACUs per session",
-    "playbook_share": "Playbook share",
-}
-#: The KPIs that are fractions 0-1 (shown in percent, changes in percentage points).
-RATE_KPIS = ("merged_pr_rate", "playbook_share")
-
-
-def _kpis_of(sums: pd.Series, weeks: int = 1) -> dict[str, float]:
-    """The KPIs of summed counts over ``weeks`` weeks (counts and ACUs per week)."""
-    sessions = float(sums.get(SESSIONS, math.nan))
-    acus = float(sums.get(ACUS, math.nan))
-    return {
-        SESSIONS: sessions / weeks,
-        "merged_pr_rate": ratio(float(sums.get(MERGED, math.nan)), sessions),
-        ACUS: acus / weeks,
-        AVERAGE: ratio(acus, sessions),
-        "playbook_share": ratio(float(sums.get(PLAYBOOK, math.nan)), sessions),
-    }
 
 
 def weekly_kpis(frame: pd.DataFrame, week: str) -> pd.DataFrame:
@@ -84,16 +50,16 @@ def weekly_kpis(frame: pd.DataFrame, week: str) -> pd.DataFrame:
     """
     tz = frame_tz(frame)
     totals, position, start = totals_and_week(frame, week)
-    current = _kpis_of(totals.iloc[position])
+    current = kpis_of(totals.iloc[position])
     nan = dict.fromkeys(KPI_LABELS, math.nan)
     previous = nan
     if comparable(totals, position - 1, position, start):
-        previous = _kpis_of(totals.iloc[position - 1])
+        previous = kpis_of(totals.iloc[position - 1])
     average = nan
     if comparable(totals, position - BASELINE_WEEKS, position, start):
         before = totals.iloc[position - BASELINE_WEEKS : position]
         sums = before.drop(columns=["bucket_end", *FLAGS]).sum(min_count=1)
-        average = _kpis_of(sums, weeks=BASELINE_WEEKS)
+        average = kpis_of(sums, buckets=BASELINE_WEEKS)
     table = pd.DataFrame(
         {
             "label": pd.Series(KPI_LABELS),

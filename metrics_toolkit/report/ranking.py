@@ -14,19 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._constants import MIN_SESSIONS
+from .._vocabulary import MERGED, MERGED_SIZE_FIELD, ROW_FLAGS, SESSIONS, SIZE_FIELD
 from ..errors import InvalidParameterError
 from ..params import check_positive_int
-from .totals import (
-    FLAGS,
-    MERGED,
-    MERGED_SIZE_FIELD,
-    MIN_SESSIONS,
-    SESSIONS,
-    SIZE_FIELD,
-    breakdown_column,
-    floats,
-    frame_tz,
-)
+from ..summaries import floats, frame_tz
+from .totals import breakdown_column
 from .weeks import shift_week, week_bounds
 
 __all__ = [
@@ -153,10 +146,10 @@ def group_ranking(
     this = frame[frame.index == start].set_index(group)
     if this.empty:
         raise InvalidParameterError("week", f"{week} is not a bucket of the frame")
-    if any(this[flag].any() for flag in FLAGS if flag in this.columns):
+    if any(this[flag].any() for flag in ROW_FLAGS if flag in this.columns):
         raise InvalidParameterError("week", f"{week} is not complete in the frame")
     before = frame[frame.index == previous_start].set_index(group)
-    before = before[~before[list(FLAGS)].any(axis=1)]
+    before = before[~before[list(ROW_FLAGS)].any(axis=1)]
     sessions = floats(this[SESSIONS])
     merged = floats(this[MERGED])
     table = pd.DataFrame(index=this.index)

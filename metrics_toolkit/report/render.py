@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from .. import errors
-from .._constants import ENV_API_KEY
+from .._constants import DEFAULT_WEEKS, ENV_API_KEY
 from ..errors import (
     InsecureTransportError,
     InvalidParameterError,
@@ -28,7 +28,7 @@ from ..errors import (
 )
 from ..files import write_private
 from ..params import check_base_url, check_flag, check_ids, check_timezone
-from .data import DEFAULT_WEEKS, check_weeks
+from .data import check_weeks
 from .display import plain_text
 from .weeks import check_complete_week, last_complete_week, parse_week, week_title
 

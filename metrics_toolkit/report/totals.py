@@ -8,14 +8,26 @@ clipped or failed). Every rate built on the totals is a ratio of sums, never a m
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
+from .._constants import MIN_SESSIONS
+from .._vocabulary import (
+    ACUS_TOTAL,
+    AVERAGE,
+    MERGED,
+    MERGED_SIZE_FIELD,
+    ORIGIN_FIELD,
+    PLAYBOOK,
+    ROW_FLAGS,
+    SESSIONS,
+    SIZE_FIELD,
+)
 from ..errors import InvalidParameterError
 from ..frames import group_column
-from .weeks import moment_label, week_bounds
+from ..labels import moment_label
+from ..summaries import bucket_totals, floats, frame_tz, ratio
+from .weeks import week_bounds
 
 __all__ = [
     "ACUS",
@@ -39,20 +51,11 @@ __all__ = [
     "weekly_totals",
 ]
 
-#: A rate over fewer sessions than this is flagged, left out of rankings and of "what changed".
-MIN_SESSIONS = 30
+#: The ACUs of a bucket (average x sessions): the report's short name for ``acus_total``.
+ACUS = ACUS_TOTAL
+#: A bucket's flags: partial, clipped, failed.
+FLAGS = ROW_FLAGS
 
-SESSIONS = "sessions_created_count"
-MERGED = "sessions_with_merged_prs_count"
-PLAYBOOK = "sessions_created_with_playbook_count"
-ACUS = "acus_total"
-AVERAGE = "avg_acus_per_session"
-ORIGIN_FIELD = "sessions_created_by_origin"
-SIZE_FIELD = "sessions_created_by_size"
-MERGED_SIZE_FIELD = "sessions_with_merged_prs_by_size"
-FLAGS = ("partial", "clipped", "failed")
-
-WIDE_FRAME = "expected a wide frame indexed by a tz-aware bucket_start"
 BREAKDOWN_FRAME = "expected a breakdown frame (by='org', ...)"
 
 
@@ -70,60 +73,20 @@ def breakdown_column(frame: pd.DataFrame, parameter: str) -> str:
     return group
 
 
-def floats(values: pd.Series) -> pd.Series:
-    """A column as float64 with NaN for NA."""
-    return pd.to_numeric(values, errors="coerce").astype("Float64").astype("float64")
-
-
-def frame_tz(frame: pd.DataFrame) -> str:
-    """The time zone of a wide frame's calendar (its ``attrs`` or its index)."""
-    zone = frame.attrs.get("tz")
-    if zone:
-        return str(zone)
-    index = frame.index
-    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
-        return str(index.tz)
-    raise InvalidParameterError("frame", WIDE_FRAME)
-
-
 def weekly_totals(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per bucket: the additive columns summed over groups, ``acus_total`` included.
+    """One row per bucket: the counts summed over groups, ``acus_total`` included.
 
-    Flags are combined with "any"; a failed bucket's sums are NaN. A nested count missing from
-    an answer (an origin the server added later) counts as 0 there.
+    :func:`~metrics_toolkit.summaries.bucket_totals`, the totals the chart card reads too:
+    flags are combined with "any", and a bucket where a group's row failed or is missing is
+    ``failed`` with NaN sums (it is not comparable), never a smaller number. A nested count
+    missing from an answer (an origin the server added later) counts as 0 there.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``frame`` is not indexed by a tz-aware ``bucket_start``.
     """
-    if not isinstance(frame.index, pd.DatetimeIndex) or frame.index.tz is None:
-        raise InvalidParameterError("frame", WIDE_FRAME)
-    table = pd.DataFrame(index=frame.index)
-    for flag in FLAGS:
-        table[flag] = frame[flag].astype(bool) if flag in frame.columns else False
-    table["bucket_end"] = frame["bucket_end"]
-    additive = [
-        c
-        for c in frame.columns
-        if c in (SESSIONS, MERGED, PLAYBOOK)
-        or c.startswith((ORIGIN_FIELD + ".", SIZE_FIELD + ".", MERGED_SIZE_FIELD + "."))
-    ]
-    for column in additive:
-        values = floats(frame[column])
-        # a count an answer did not carry (an origin the server added later) is 0 in it
-        table[column] = values.fillna(0.0) if "." in column else values
-    if AVERAGE in frame.columns and SESSIONS in frame.columns:
-        table[ACUS] = floats(frame[AVERAGE]).fillna(0.0) * floats(frame[SESSIONS])
-    grouped = table.groupby(level=0, sort=True)
-    sums = grouped[[c for c in table.columns if c not in (*FLAGS, "bucket_end")]].sum(min_count=1)
-    result = pd.concat(
-        [grouped["bucket_end"].first(), grouped[list(FLAGS)].any(), sums], axis=1
-    ).sort_index()
-    result.loc[result["failed"], sums.columns] = np.nan
-    return result
-
-
-def ratio(numerator: float, denominator: float) -> float:
-    """``numerator / denominator``; NaN when the denominator is not above 0."""
-    if not denominator > 0 or math.isnan(numerator):
-        return math.nan
-    return numerator / denominator
+    return bucket_totals(frame)
 
 
 def is_complete(row: pd.Series) -> bool:

@@ -3,8 +3,9 @@
 A week is written ``"YYYY-Www"`` (ISO 8601). Its span is half-open, ``[start, end)``: Monday
 00:00 to the next Monday 00:00 in the report's time zone, aligned exactly as the ``"week"``
 buckets of :func:`~metrics_toolkit.time_buckets` are. A week is complete once it ended at or
-before "now" in that time zone. Also here: the short day and moment labels the report prints
-("16–22 Nov 2026", "Mon 23 Nov 2026 00:00").
+before "now" in that time zone. The days and moments are written by
+:mod:`metrics_toolkit.labels` ("16–22 Nov 2026", "Mon 23 Nov 2026 00:00"), as the charts write
+them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 
 from ..buckets import bucket_floor
 from ..errors import InvalidParameterError
+from ..labels import date_span, moment_label
 from ..params import check_timezone, to_timestamp
 
 __all__ = [
@@ -32,8 +34,6 @@ __all__ = [
 
 WEEK_PATTERN = re.compile(r"(\d{4})-W(\d{2})")
 WEEK_FORM = "an ISO week such as '2026-W47' (year, '-W', two-digit week 01-53)"
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def parse_week(week: Any) -> tuple[int, int]:
@@ -182,32 +182,12 @@ def check_complete_week(week: str, tz: str, now: Any) -> str:
 
 
 def week_title(week: str, tz: str = "UTC") -> str:
-    """``"Weekly report — 2026-W47 (16–22 Nov 2026, Europe/Berlin)"``."""
-    start, end = week_bounds(week, tz)
-    return f"Weekly report — {week} ({_day_span(start, end)}, {check_timezone(tz)})"
-
-
-def _day_span(start: pd.Timestamp, end: pd.Timestamp) -> str:
-    """The days of ``[start, end)``, inclusive: ``16–22 Nov 2026``, ``30 Nov – 6 Dec 2026``."""
-    first = start.date()
-    last = (end - pd.Timedelta(seconds=1)).date()
-    if first.year != last.year:
-        return f"{_day(first)} {first.year} – {_day(last)} {last.year}"
-    if first.month != last.month:
-        return f"{_day(first)} – {_day(last)} {last.year}"
-    return f"{first.day}–{_day(last)} {last.year}"
-
-
-def _day(day: dt.date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]}"
-
-
-def moment_label(stamp: pd.Timestamp) -> str:
-    """A moment as the report prints it, in the stamp's own time zone.
+    """``"Weekly report — 2026-W47 (16–22 Nov 2026, Europe/Berlin)"``.
 
     Examples
     --------
-    >>> moment_label(pd.Timestamp("2026-11-23 00:00"))
-    'Mon 23 Nov 2026 00:00'
+    >>> week_title("2026-W49")
+    'Weekly report — 2026-W49 (30 Nov – 6 Dec 2026, UTC)'
     """
-    return f"{WEEKDAYS[stamp.weekday()]} {_day(stamp.date())} {stamp.year} {stamp:%H:%M}"
+    start, end = week_bounds(week, tz)
+    return f"Weekly report — {week} ({date_span(start, end)}, {check_timezone(tz)})"

@@ -1,0 +1,116 @@
+"""The reader tables (top groups, KPIs) and the one combine under them, on inline frames."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import metrics_toolkit as mt
+from metrics_toolkit import charts, report, summaries
+from metrics_toolkit.frames import Row, combine_groups
+from metrics_toolkit.report.totals import weekly_totals
+
+NOW = "2026-11-25T03:00:00Z"
+#: Weeks 2026-W45 .. 2026-W47 (Mondays 2, 9 and 16 Nov 2026), all complete at NOW.
+WEEKS = ("2026-W45", "2026-W46", "2026-W47")
+
+
+def body(created: int, merged: int, avg: float = 2.0) -> dict[str, Any]:
+    return {
+        "sessions_created_count": created,
+        "sessions_created_by_origin": {"webapp": created},
+        "sessions_created_by_size": {"xs": created},
+        "sessions_created_with_playbook_count": created // 4,
+        "sessions_created_with_search_count": 0,
+        "sessions_with_merged_prs_count": merged,
+        "sessions_with_merged_prs_by_size": {"xs": merged},
+        "avg_acus_per_session": avg,
+    }
+
+
+def by_org(groups: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """A weekly breakdown frame over WEEKS: ``{org id: [answer per week]}``."""
+    start = report.week_bounds(WEEKS[0])[0]
+    end = report.week_bounds(WEEKS[-1])[1]
+    buckets = mt.time_buckets(start, end, "week", tz="UTC", now=NOW)
+    rows = [
+        Row(bucket, org, mt.SessionMetrics.model_validate(answer))
+        for org, answers in groups.items()
+        for bucket, answer in zip(buckets, answers, strict=True)
+    ]
+    frame = mt.wide_frame(rows, group_by="org").sort_index(kind="stable")
+    frame.attrs.update({"freq": "week", "tz": "UTC", "group_by": "org"})
+    return frame
+
+
+def without(frame: pd.DataFrame, org: str, week: str) -> pd.DataFrame:
+    """``frame`` less one org's row in one week, as ``FetchError.frame`` gives it."""
+    start = report.week_bounds(week)[0]
+    kept = frame[~((frame.index == start) & (frame["org_id"] == org))]
+    kept.attrs = dict(frame.attrs)
+    return kept
+
+
+ORGS = {
+    "org-a": [body(100, 50), body(110, 55), body(120, 60)],
+    "org-b": [body(300, 90), body(310, 93), body(320, 96)],
+}
+
+
+# -- one combine: a week missing a group's row is not a week -------------------------------------
+
+
+def test_a_week_missing_one_groups_row_is_na_in_every_total() -> None:
+    frame = without(by_org(ORGS), "org-b", "2026-W47")
+    w47 = report.week_bounds("2026-W47")[0]
+    assert pd.isna(combine_groups(frame).loc[w47, "sessions_created_count"])
+    totals = weekly_totals(frame)
+    assert math.isnan(totals.loc[w47, "sessions_created_count"])  # not org-a's 120 alone
+    assert bool(totals.loc[w47, "failed"])
+    table = charts.kpi_table(frame)  # not a silent fall-back to W46
+    assert table.attrs["bucket_start"] == w47
+    assert table["current"].isna().all() and table["previous"].isna().all()
+    assert summaries.kpi_table(frame).equals(table)
+
+
+def test_a_week_before_missing_one_groups_row_is_not_compared() -> None:
+    frame = without(by_org(ORGS), "org-b", "2026-W46")
+    kpis = report.weekly_kpis(frame, "2026-W47")
+    assert kpis.loc["sessions_created_count", "this_week"] == 440
+    assert kpis["previous_week"].isna().all()  # not org-a's 110 alone
+    assert report.what_changed(frame, "2026-W47")[0].startswith("No comparison")
+    table = charts.kpi_table(frame)
+    assert table.loc["sessions_created_count", "current"] == 440
+    assert table["previous"].isna().all()
+
+
+def test_totals_are_the_sums_and_the_acus_re_weighted() -> None:
+    frame = by_org({"org-a": [body(10, 1, 1.0)] * 3, "org-b": [body(30, 3, 3.0)] * 3})
+    totals = weekly_totals(frame)
+    assert list(totals["sessions_created_count"]) == [40.0] * 3
+    np.testing.assert_allclose(totals["acus_total"], [100.0] * 3)
+    kpis = summaries.kpis_of(totals.iloc[-1])
+    assert kpis["avg_acus_per_session"] == pytest.approx(100 / 40)
+    assert kpis["merged_pr_rate"] == pytest.approx(4 / 40)
+
+
+# -- the KPIs and their labels, said once ------------------------------------------------------
+
+
+def test_the_chart_card_and_the_report_share_the_kpi_labels() -> None:
+    assert {m: report.KPI_LABELS[m] for m in charts.KPI_METRICS} == charts.KPI_METRICS
+    assert report.KPI_LABELS["avg_acus_per_session"] == "ACUs per session"
+    assert charts.kpi_table is summaries.kpi_table
+    assert charts.top_groups is summaries.top_groups
+
+
+def test_a_week_without_sessions_has_no_rate_and_no_acus() -> None:
+    frame = by_org({"org-a": [body(0, 0, 0.0)] * 3, "org-b": [body(0, 0, 0.0)] * 3})
+    totals = weekly_totals(frame)
+    assert list(totals["acus_total"]) == [0.0] * 3
+    kpis = summaries.kpis_of(totals.iloc[-1])
+    assert math.isnan(kpis["merged_pr_rate"]) and math.isnan(kpis["avg_acus_per_session"])
