@@ -23,7 +23,7 @@ from benchmarks.__main__ import main
 from benchmarks.common import MADE_UP_IDS, breakdown_queries
 from benchmarks.harness import Measurement, ScenarioResult, Target, format_report
 from benchmarks.imports import import_seconds
-from benchmarks.probe import resident_bytes
+from benchmarks.probe import PYCACHE, child_env, resident_bytes
 from benchmarks.scenarios import (
     END,
     QUICK,
@@ -40,7 +40,7 @@ from benchmarks.scenarios import (
     thread_pool_frame,
     thread_pool_loop,
 )
-from benchmarks.server_process import ServerProcess
+from benchmarks.server_process import REPOSITORY, ServerProcess
 from metrics_toolkit import MetricsClient, fetch_series, long_frame, time_buckets, wide_frame
 from metrics_toolkit.demo import DEMO_API_KEY, DemoAPI, DemoServer, generate_enterprise
 from metrics_toolkit.demo.simulator import SESSION_METRICS_PATH
@@ -202,8 +202,18 @@ def test_server_process_counts_requests() -> None:
 def test_probe_reads_this_processs_memory_and_imports_in_a_new_one() -> None:
     resident = resident_bytes()
     assert math.isnan(resident) or resident > 2**20
-    seconds, pandas_loaded = import_seconds("json")
-    assert 0 <= seconds < 5 and not pandas_loaded
+    imported = import_seconds("json")
+    assert 0 <= imported.seconds < 5 and not imported.brings_pandas
+    assert imported.file.name == "__init__.py" and imported.file.parent.name == "json"
+
+
+def test_children_keep_bytecode_outside_the_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    kept = child_env(bytecode_cache=True)
+    assert "PYTHONDONTWRITEBYTECODE" not in kept
+    assert kept["PYTHONPYCACHEPREFIX"] == str(PYCACHE)
+    assert not PYCACHE.is_relative_to(REPOSITORY)
+    assert child_env(bytecode_cache=False)["PYTHONDONTWRITEBYTECODE"] == "1"
 
 
 # -- each scenario at quick sizes ------------------------------------------------------------
@@ -307,6 +317,7 @@ def test_memory_scenario_quick(quick: dict[int, ScenarioResult]) -> None:
 def test_import_scenario_quick(quick: dict[int, ScenarioResult]) -> None:
     result = quick[7]
     assert_complete(result, {"s7.toolkit_minus_pandas"})
+    assert "metrics_toolkit imported from this tree" in result.checks
     for measurement in result.measurements:
         assert len(measurement.values) == QUICK.import_runs
 
