@@ -1,8 +1,8 @@
 """A synthetic enterprise and an API simulator serving it, in process or over HTTP.
 
-`generate_enterprise` builds the data, `DemoAPI` answers the Devin v3 API from it, `DemoAdapter`
-plugs `DemoAPI` into a `requests.Session`, and `DemoServer` serves it on 127.0.0.1 with optional
-latency and faults (`FaultPlan`).
+`generate_enterprise` builds the data (a directory and a session log), `DemoAPI`
+answers the Devin v3 API from it, `DemoAdapter` plugs `DemoAPI` into a `requests.Session`, and
+`DemoServer` serves it on 127.0.0.1 with optional latency and faults (`FaultPlan`).
 """
 
 from metrics_toolkit.demo.enterprise import (

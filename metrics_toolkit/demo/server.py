@@ -3,51 +3,43 @@
 `DemoServer` runs a standard-library `ThreadingHTTPServer` in a daemon thread. Each request can
 be delayed (`latency`) and, according to a `FaultPlan`, answered with a fault instead of (or on
 top of) the simulator's answer. The n-th request a server receives always gets the same fault
-for the same plan seed, so failures are reproducible.
-
-Fault kinds (the `FaultPlan` field holding each one's rate):
-
-================================= ==========================================================
-``rate_limit``                    429 with ``Retry-After: <retry_after>``
-``rate_limit_without_retry_after`` 429 without ``Retry-After``
-``server_error``                  one of ``server_error_statuses`` (500/502/503/504), text body
-``drop_connection``               the socket is closed without any response
-``slow``                          the answer comes after ``slow_seconds`` more seconds
-``html``                          an HTML error page, status one of ``html_statuses`` (200/502)
-``truncated_json``                status and headers of the real answer, body cut in half (the
-                                  ``Content-Length`` matches the cut body)
-``incomplete_body``               ``Content-Length`` of the whole body, half of it sent, then the
-                                  connection is closed
-``schema_drift``                  on a 200 of the metrics endpoint, one of ``drift_kinds``:
-                                  ``unknown_origin`` (10% of ``webapp`` moved to a new origin
-                                  ``github``), ``unknown_metric`` (a new top-level count
-                                  ``sessions_created_with_knowledge_count``), ``missing_size``
-                                  (``xl`` left out of ``sessions_created_by_size``)
-================================= ==========================================================
-
-Besides these random faults, `FaultPlan.failing_time_after` lists ``time_after`` values whose
-metrics requests always get a 500: buckets that fail every time.
+for the same plan seed, so failures are reproducible. The fault kinds and the plan live in
+`metrics_toolkit.demo.faults` (their names are exported here too).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
-import json
-import random
 import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Final, TextIO
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from metrics_toolkit.demo.enterprise import DEFAULT_DAYS, DEFAULT_SEED, generate_enterprise
+from metrics_toolkit.demo.faults import (
+    DEFAULT_RETRY_AFTER,
+    DEFAULT_SLOW_SECONDS,
+    DRIFT_KINDS,
+    FAULT_KINDS,
+    HTML_ERROR_PAGE,
+    HTML_STATUSES,
+    MISSING_SIZE,
+    SERVER_ERROR_STATUSES,
+    UNKNOWN_METRIC,
+    UNKNOWN_ORIGIN,
+    Fault,
+    FaultPlan,
+    drift_body,
+    half,
+    html_response,
+    text_response,
+)
 from metrics_toolkit.demo.simulator import (
     DEMO_API_KEY,
     SESSION_METRICS_PATH,
@@ -58,149 +50,9 @@ from metrics_toolkit.demo.simulator import (
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8765
 REQUEST_QUEUE_SIZE: Final = 128
-DEFAULT_RETRY_AFTER: Final = "1"
-DEFAULT_SLOW_SECONDS: Final = 2.0
-SERVER_ERROR_STATUSES: Final = (500, 502, 503, 504)
-HTML_STATUSES: Final = (200, 502)
-DRIFT_KINDS: Final = ("unknown_origin", "unknown_metric", "missing_size")
-UNKNOWN_ORIGIN: Final = "github"
-UNKNOWN_METRIC: Final = "sessions_created_with_knowledge_count"
-MISSING_SIZE: Final = "xl"
-FAULT_KINDS: Final = (
-    "rate_limit",
-    "rate_limit_without_retry_after",
-    "server_error",
-    "drop_connection",
-    "slow",
-    "html",
-    "truncated_json",
-    "incomplete_body",
-    "schema_drift",
-)
-HTML_ERROR_PAGE: Final = (
-    "<!DOCTYPE html>\n<html><head><title>{status} {phrase}</title></head>\n"
-    "<body><h1>{status} {phrase}</h1><p>The upstream server did not answer.</p></body></html>\n"
-)
 IDLE_CONNECTION_TIMEOUT: Final = 60.0
 """Seconds a kept-alive connection may stay idle before the server closes it."""
 _STOP_POLL_SECONDS: Final = 0.05
-
-
-@dataclass(frozen=True)
-class Fault:
-    """The fault chosen for one request: a kind of `FAULT_KINDS`, and its variant."""
-
-    kind: str
-    status: int | None = None
-    """HTTP status of ``server_error`` and ``html`` faults."""
-    drift: str | None = None
-    """One of `DRIFT_KINDS` for ``schema_drift``."""
-
-
-@dataclass(frozen=True)
-class FaultPlan:
-    """Which faults a `DemoServer` injects, reproducibly from `seed`.
-
-    Each rate is the probability (0..1) that a request gets that fault; the rates add up to at
-    most 1 and at most one fault applies to a request. Request number n (counting from 0 in
-    the order the server receives them) always gets the same fault for the same plan.
-
-    Parameters
-    ----------
-    seed : int
-        Seed of the per-request draws.
-    rate_limit, rate_limit_without_retry_after, server_error, drop_connection, slow, html,
-    truncated_json, incomplete_body, schema_drift : float
-        Rate of each fault kind (see the module docstring).
-    retry_after : str
-        Value of the ``Retry-After`` header of ``rate_limit`` faults, in seconds.
-    slow_seconds : float
-        Extra delay of ``slow`` faults, in seconds.
-    server_error_statuses, html_statuses : tuple of int
-        Statuses the ``server_error`` and ``html`` faults choose from.
-    drift_kinds : tuple of str
-        Variants the ``schema_drift`` fault chooses from (subset of `DRIFT_KINDS`).
-    failing_time_after : frozenset of int
-        Metrics requests whose ``time_after`` (Unix seconds) is in this set always get a 500.
-    paths : frozenset of str, optional
-        Only requests to these paths get random faults; None means every path.
-    """
-
-    seed: int = 0
-    rate_limit: float = 0.0
-    rate_limit_without_retry_after: float = 0.0
-    server_error: float = 0.0
-    drop_connection: float = 0.0
-    slow: float = 0.0
-    html: float = 0.0
-    truncated_json: float = 0.0
-    incomplete_body: float = 0.0
-    schema_drift: float = 0.0
-    retry_after: str = DEFAULT_RETRY_AFTER
-    slow_seconds: float = DEFAULT_SLOW_SECONDS
-    server_error_statuses: tuple[int, ...] = SERVER_ERROR_STATUSES
-    html_statuses: tuple[int, ...] = HTML_STATUSES
-    drift_kinds: tuple[str, ...] = DRIFT_KINDS
-    failing_time_after: frozenset[int] = frozenset()
-    paths: frozenset[str] | None = None
-
-    def __post_init__(self) -> None:
-        rates = self.rates()
-        if any(not 0.0 <= rate <= 1.0 for rate in rates.values()):
-            raise ValueError(f"fault rates must be between 0 and 1, got {rates}")
-        if sum(rates.values()) > 1.0 + 1e-9:
-            raise ValueError(f"fault rates must add up to at most 1, got {sum(rates.values())}")
-        if not set(self.drift_kinds) <= set(DRIFT_KINDS) or not self.drift_kinds:
-            raise ValueError(f"drift_kinds must be a non-empty subset of {DRIFT_KINDS}")
-        if not self.server_error_statuses or not self.html_statuses:
-            raise ValueError("server_error_statuses and html_statuses must not be empty")
-        if self.slow_seconds < 0:
-            raise ValueError("slow_seconds must not be negative")
-
-    @classmethod
-    def spread(
-        cls, total_rate: float, *, seed: int = 0, kinds: tuple[str, ...] = FAULT_KINDS
-    ) -> FaultPlan:
-        """A plan where `total_rate` of the requests fail, shared equally among `kinds`."""
-        unknown = set(kinds) - set(FAULT_KINDS)
-        if unknown or not kinds:
-            raise ValueError(f"kinds must be a non-empty subset of {FAULT_KINDS}")
-        rates: dict[str, Any] = dict.fromkeys(kinds, total_rate / len(kinds))
-        return cls(seed=seed, **rates)
-
-    def rates(self) -> dict[str, float]:
-        """Rate of each fault kind, in the order of `FAULT_KINDS`."""
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return {kind: float(values[kind]) for kind in FAULT_KINDS}
-
-    def decide(self, sequence_number: int, path: str = SESSION_METRICS_PATH) -> Fault | None:
-        """The fault of request number `sequence_number` (from 0) to `path`, or None."""
-        if self.paths is not None and path not in self.paths:
-            return None
-        draws = random.Random(f"{self.seed}:{sequence_number}")
-        draw = draws.random()
-        threshold = 0.0
-        for kind, rate in self.rates().items():
-            threshold += rate
-            if draw < threshold:
-                if kind == "server_error":
-                    return Fault(kind, status=draws.choice(self.server_error_statuses))
-                if kind == "html":
-                    return Fault(kind, status=draws.choice(self.html_statuses))
-                if kind == "schema_drift":
-                    return Fault(kind, drift=draws.choice(self.drift_kinds))
-                return Fault(kind)
-        return None
-
-    def fails_permanently(self, path: str, query: str) -> bool:
-        """Whether this request is one of the chosen always-failing metrics requests."""
-        if path != SESSION_METRICS_PATH or not self.failing_time_after:
-            return False
-        values = [value for name, value in parse_qsl(query) if name == "time_after"]
-        try:
-            return bool(values) and int(values[-1]) in self.failing_time_after
-        except ValueError:
-            return False
 
 
 class DemoServer:
@@ -378,7 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "slow":
             time.sleep(plan.slow_seconds if plan is not None else 0.0)
         if plan is not None and plan.fails_permanently(parts.path, parts.query):
-            self._write(_text_response(HTTPStatus.INTERNAL_SERVER_ERROR))
+            self._write(text_response(HTTPStatus.INTERNAL_SERVER_ERROR))
             return
         answer = demo.api.handle(self.command, parts.path, parts.query, dict(self.headers))
         self._write_with_fault(answer, fault, parts.path, plan)
@@ -396,15 +248,15 @@ class _Handler(BaseHTTPRequestHandler):
             body = b'{"detail":"Rate limit exceeded, retry later"}'
             self._write(DemoResponse(HTTPStatus.TOO_MANY_REQUESTS, headers, body))
         elif kind == "server_error":
-            self._write(_text_response(HTTPStatus(fault.status or 500)))
+            self._write(text_response(HTTPStatus(fault.status or 500)))
         elif kind == "html":
-            self._write(_html_response(fault.status or 502))
+            self._write(html_response(fault.status or 502))
         elif kind == "truncated_json":
-            self._write(DemoResponse(answer.status, answer.headers, _half(answer.body)))
+            self._write(DemoResponse(answer.status, answer.headers, half(answer.body)))
         elif kind == "incomplete_body":
-            self._write(answer, sent_body=_half(answer.body), close=True)
+            self._write(answer, sent_body=half(answer.body), close=True)
         elif kind == "schema_drift" and path == SESSION_METRICS_PATH and answer.status == 200:
-            body = _drift(answer.body, fault.drift or DRIFT_KINDS[0])
+            body = drift_body(answer.body, fault.drift or DRIFT_KINDS[0])
             self._write(DemoResponse(answer.status, answer.headers, body))
         else:
             self._write(answer)
@@ -437,36 +289,6 @@ def _check_loopback(host: str) -> None:
         raise ValueError(
             f"DemoServer only binds to a loopback address (127.0.0.1, ::1, localhost), got {host!r}"
         )
-
-
-def _text_response(status: HTTPStatus) -> DemoResponse:
-    body = f"{status.value} {status.phrase}".encode()
-    return DemoResponse(int(status), {"Content-Type": "text/plain; charset=utf-8"}, body)
-
-
-def _html_response(status: int) -> DemoResponse:
-    phrase = HTTPStatus(status).phrase
-    body = HTML_ERROR_PAGE.format(status=status, phrase=phrase).encode()
-    return DemoResponse(status, {"Content-Type": "text/html; charset=utf-8"}, body)
-
-
-def _half(body: bytes) -> bytes:
-    return body[: len(body) // 2]
-
-
-def _drift(body: bytes, drift: str) -> bytes:
-    """The metrics payload `body` changed the way a newer server might change it."""
-    payload = json.loads(body)
-    if drift == "unknown_origin":
-        origins = payload["sessions_created_by_origin"]
-        moved = origins.get("webapp", 0) // 10
-        origins["webapp"] = origins.get("webapp", 0) - moved
-        origins[UNKNOWN_ORIGIN] = moved
-    elif drift == "unknown_metric":
-        payload[UNKNOWN_METRIC] = payload["sessions_created_with_search_count"] // 2
-    elif drift == "missing_size":
-        payload["sessions_created_by_size"].pop(MISSING_SIZE, None)
-    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def serve_forever(
@@ -522,3 +344,25 @@ def serve_forever(
                 pass
         except KeyboardInterrupt:
             print("Stopped.", file=stream, flush=True)
+
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "DEFAULT_RETRY_AFTER",
+    "DEFAULT_SLOW_SECONDS",
+    "DRIFT_KINDS",
+    "FAULT_KINDS",
+    "HTML_ERROR_PAGE",
+    "HTML_STATUSES",
+    "IDLE_CONNECTION_TIMEOUT",
+    "MISSING_SIZE",
+    "REQUEST_QUEUE_SIZE",
+    "SERVER_ERROR_STATUSES",
+    "UNKNOWN_METRIC",
+    "UNKNOWN_ORIGIN",
+    "DemoServer",
+    "Fault",
+    "FaultPlan",
+    "serve_forever",
+]
