@@ -1,6 +1,6 @@
 """A synthetic enterprise and an API simulator serving it, in process or over HTTP.
 
-`generate_enterprise` builds the data (a directory and a session log), `DemoAPI`
+`generate_enterprise` builds the data (a directory, a session log and a search log), `DemoAPI`
 answers the Devin v3 API from it, `DemoAdapter` plugs `DemoAPI` into a `requests.Session`, and
 `DemoServer` serves it on 127.0.0.1 with optional latency and faults (`FaultPlan`).
 """
@@ -18,6 +18,7 @@ from metrics_toolkit.demo.enterprise import (
     Playbook,
     Role,
     RoleAssignment,
+    SearchLog,
     ServiceUser,
     SessionLog,
     User,
@@ -53,6 +54,7 @@ __all__ = [
     "Playbook",
     "Role",
     "RoleAssignment",
+    "SearchLog",
     "ServiceUser",
     "SessionLog",
     "User",

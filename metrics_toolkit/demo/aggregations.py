@@ -1,6 +1,6 @@
-"""The metrics of the simulator, aggregated with numpy over the session log of a `DemoEnterprise`.
+"""The metrics of the simulator, aggregated with numpy over the logs of a `DemoEnterprise`.
 
-The session log is sorted by creation time, so a window is a slice found by binary search; filters
+Both logs are sorted by creation time, so a window is a slice found by binary search; filters
 are lookup tables over entity indices; every count of the sessions endpoint comes out of one
 `numpy.bincount`. Everything is computed as of a clock `now`: what was created at or after it
 does not exist yet, merges after it are not visible yet, and a session's ACUs are the part it
@@ -137,6 +137,23 @@ class MetricsAggregator:
             matches = _lookup(ids, positions)[values[window]]
             mask = matches if mask is None else mask & matches
         return mask
+
+    # -- searches ----------------------------------------------------------------------------
+
+    def search_metrics(
+        self, now: int, time_after: int, time_before: int, *, org_ids: Iterable[str] | None = None
+    ) -> JsonObject:
+        """The ``SearchMetricsResponse`` of [time_after, time_before) as of `now`.
+
+        See `DemoAPI.search_metrics` for the parameters; every time is Unix seconds.
+        """
+        log = self.enterprise.searches
+        window = _window(log.created_at, now, time_after, time_before)
+        if org_ids is None:
+            count = window.stop - window.start
+        else:
+            count = int(_lookup(org_ids, self._org_positions)[log.org_index[window]].sum())
+        return {"searches_created_count": count}
 
 
 def _window(created_at: IntArray, now: int, time_after: int, time_before: int) -> slice:

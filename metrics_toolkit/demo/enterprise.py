@@ -1,11 +1,12 @@
-"""A synthetic enterprise: its directory and a year of Devin sessions.
+"""A synthetic enterprise: its directory, a year of Devin sessions and of Ask Devin searches.
 
 `generate_enterprise` builds, from a seed, a company of about 150 engineers in five
-organizations, a few service users and ten playbooks (`metrics_toolkit.demo.directory`) and a
-log of every session they created (`metrics_toolkit.demo.sessions`). The log looks like a real
-company's: working hours and weekdays, steady growth, a dip over Christmas and New Year, Slack
-replacing the web app as the place sessions start, a playbook launched mid-year, large sessions
-that cost more ACUs and merge less often.
+organizations, a few service users and ten playbooks (`metrics_toolkit.demo.directory`), a log
+of every session they created (`metrics_toolkit.demo.sessions`) and a log of every search they
+made (`metrics_toolkit.demo.searches`). The session log looks like a real company's: working
+hours and weekdays, steady growth, a dip over Christmas and New Year, Slack replacing the web
+app as the place sessions start, a playbook launched mid-year, large sessions that cost more
+ACUs and merge less often.
 
 It also contains, on purpose, a Simpson's paradox between two organizations
 (`SIMPSON_ORG_A`, `SIMPSON_ORG_B`): A merges more often than B within every session size, yet
@@ -62,6 +63,7 @@ from metrics_toolkit.demo.rhythm import (
     IntArray,
     SmallIntArray,
 )
+from metrics_toolkit.demo.searches import SEARCH_STREAM, SearchLog, make_searches
 from metrics_toolkit.demo.sessions import (
     DEFAULT_MERGE_RATES,
     DEFAULT_SIZE_MIX,
@@ -102,10 +104,10 @@ SESSION_STREAM: Final = 1
 
 @dataclass(frozen=True, eq=False)
 class DemoEnterprise:
-    """The synthetic enterprise: its directory and its session log.
+    """The synthetic enterprise: its directory, its session log and its search log.
 
-    Sessions were created in the half-open window [`start`, `end`), Unix seconds, UTC. Some
-    merges happen after `end` (they are already decided, just not visible yet).
+    Sessions and searches were created in the half-open window [`start`, `end`), Unix seconds,
+    UTC. Some merges happen after `end` (they are already decided, just not visible yet).
     """
 
     seed: int
@@ -116,6 +118,7 @@ class DemoEnterprise:
     service_users: tuple[ServiceUser, ...]
     playbooks: tuple[Playbook, ...]
     sessions: SessionLog
+    searches: SearchLog
 
     def organization_named(self, name: str) -> Organization:
         """The organization called `name`; raises `KeyError` if there is none."""
@@ -140,13 +143,14 @@ def generate_enterprise(
     Parameters
     ----------
     seed : int
-        Everything is a deterministic function of (`seed`, `end`, `days`). The directory and
-        the session log each draw from their own stream of `seed`.
+        Everything is a deterministic function of (`seed`, `end`, `days`). The directory, the
+        session log and the search log each draw from their own stream of `seed`.
     end : datetime, optional
         Timezone-aware end of the window (exclusive). Default: the current UTC time floored to
         the hour.
     days : int
-        Length of the window in days (>= 1); sessions are created in [end - days, end).
+        Length of the window in days (>= 1); sessions and searches are created in
+        [end - days, end).
 
     Returns
     -------
@@ -161,8 +165,8 @@ def generate_enterprise(
     --------
     >>> from datetime import datetime, timezone
     >>> enterprise = generate_enterprise(end=datetime(2025, 1, 1, tzinfo=timezone.utc))
-    >>> len(enterprise.sessions) > 10_000
-    True
+    >>> len(enterprise.sessions) > 10_000, len(enterprise.searches) > 10_000
+    (True, True)
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
@@ -170,6 +174,7 @@ def generate_enterprise(
     start_ts = end_ts - days * SECONDS_PER_DAY
     directory_rng = np.random.default_rng([seed, DIRECTORY_STREAM])
     session_rng = np.random.default_rng([seed, SESSION_STREAM])
+    search_rng = np.random.default_rng([seed, SEARCH_STREAM])
     roles = make_roles(directory_rng)
     organizations = make_organizations(directory_rng, start_ts, end_ts)
     users = make_users(directory_rng, organizations, roles)
@@ -187,6 +192,7 @@ def generate_enterprise(
         service_users=service_users,
         playbooks=playbooks,
         sessions=sessions,
+        searches=make_searches(search_rng, users, start_ts, end_ts),
     )
 
 
@@ -231,6 +237,7 @@ __all__ = [
     "PLAYBOOK_SHARE",
     "ROLES",
     "SEARCH_SHARE_BY_SIZE",
+    "SEARCH_STREAM",
     "SECONDS_PER_DAY",
     "SECONDS_PER_HOUR",
     "SECONDS_PER_YEAR",
@@ -257,6 +264,7 @@ __all__ = [
     "Playbook",
     "Role",
     "RoleAssignment",
+    "SearchLog",
     "ServiceUser",
     "SessionLog",
     "SmallIntArray",

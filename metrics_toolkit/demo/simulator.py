@@ -5,6 +5,8 @@
 
 - ``GET /v3/enterprise/metrics/sessions`` (permission ``ViewAccountMetrics``), aggregated with
   numpy over the session log (`DemoAPI.session_metrics`);
+- ``GET /v3/enterprise/metrics/searches`` (permission ``ViewAccountMetrics``), the searches
+  (Ask Devin queries) made in a window, counted over the search log (`DemoAPI.search_metrics`);
 - the directory lists ``GET /v3/enterprise/organizations``, ``/v3/enterprise/members/users``,
   ``/v3/enterprise/members/service-users`` and ``/v3/enterprise/playbooks``, with cursor
   pagination (`metrics_toolkit.demo.pages`).
@@ -14,7 +16,7 @@ Errors have the shapes FastAPI gives them: 401/403/404/405 as ``{"detail": "..."
 collected in the order the parameters are declared (`metrics_toolkit.demo.protocol`).
 
 Time: every timestamp is Unix seconds, UTC. The simulator has a clock, `DemoAPI.now`: sessions
-created at or after it do not exist yet, merges after it are not visible yet, and
+and searches created at or after it do not exist yet, merges after it are not visible yet, and
 a session's ACUs are the part it had consumed by then (`metrics_toolkit.demo.aggregations`).
 """
 
@@ -54,6 +56,7 @@ from metrics_toolkit.demo.protocol import (
 )
 
 SESSION_METRICS_PATH: Final = "/v3/enterprise/metrics/sessions"
+SEARCH_METRICS_PATH: Final = "/v3/enterprise/metrics/searches"
 ORGANIZATIONS_PATH: Final = "/v3/enterprise/organizations"
 USERS_PATH: Final = "/v3/enterprise/members/users"
 SERVICE_USERS_PATH: Final = "/v3/enterprise/members/service-users"
@@ -125,6 +128,7 @@ class DemoAPI:
         self._aggregator = MetricsAggregator(enterprise)
         self._routes: dict[str, _Route] = {
             SESSION_METRICS_PATH: _Route(VIEW_ACCOUNT_METRICS, self._get_session_metrics),
+            SEARCH_METRICS_PATH: _Route(VIEW_ACCOUNT_METRICS, self._get_search_metrics),
             ORGANIZATIONS_PATH: _Route(
                 VIEW_ORGANIZATIONS, lambda query: list_organizations(self.enterprise, query)
             ),
@@ -201,6 +205,38 @@ class DemoAPI:
             playbook_id=playbook_id,
         )
 
+    def search_metrics(
+        self, time_after: int, time_before: int, *, org_ids: Iterable[str] | None = None
+    ) -> JsonObject:
+        """Count the searches (Ask Devin queries) made in [time_after, time_before), as of `now`.
+
+        Parameters
+        ----------
+        time_after, time_before : int
+            Half-open window [time_after, time_before), Unix seconds, UTC. Searches made at or
+            after `now` have not happened yet. An empty or inverted window counts 0.
+        org_ids : iterable of str, optional
+            Keep searches made by people of any of these organizations. None means no filter;
+            an empty list and unknown ids match nothing.
+
+        Returns
+        -------
+        dict
+            A ``SearchMetricsResponse``: ``{"searches_created_count": n}``, n >= 0. Counts
+            add up over disjoint windows and over organizations.
+
+        Examples
+        --------
+        >>> from metrics_toolkit.demo import generate_enterprise
+        >>> api = DemoAPI(generate_enterprise(days=7))
+        >>> week = api.search_metrics(api.enterprise.start, api.enterprise.end)
+        >>> week == {"searches_created_count": len(api.enterprise.searches)}
+        True
+        """
+        return self._aggregator.search_metrics(
+            self.now_timestamp, time_after, time_before, org_ids=org_ids
+        )
+
     # -- request handling --------------------------------------------------------------------
 
     def handle(
@@ -266,6 +302,10 @@ class DemoAPI:
             playbook_id=last(query, "playbook_id"),
         )
 
+    def _get_search_metrics(self, query: Query) -> JsonObject:
+        time_after, time_before = time_window(query)
+        return self.search_metrics(time_after, time_before, org_ids=id_list(query, "org_ids"))
+
 
 __all__ = [
     "ALL_PERMISSIONS",
@@ -278,6 +318,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "ORGANIZATIONS_PATH",
     "PLAYBOOKS_PATH",
+    "SEARCH_METRICS_PATH",
     "SERVICE_USERS_PATH",
     "SESSION_METRICS_PATH",
     "USERS_PATH",
