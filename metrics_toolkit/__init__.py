@@ -5,34 +5,41 @@
 >>> weekly = client.session_metrics_frame("2026-09-01", "2026-11-01", freq="week")
 """
 
+from ._endpoints import Answer, Endpoint
 from .buckets import Bucket, time_buckets
 from .cache import CachePolicy, clear_cache, default_cache_dir
-from .client import Answer, Endpoint, MetricsClient, TokenFormatWarning
+from .client import MetricsClient
+from .combine import combine_metrics
 from .errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
+    CacheWarning,
     FetchError,
     InsecureTransportError,
     InvalidParameterError,
     MetricsError,
+    MetricsWarning,
     NotFoundError,
+    PartialFetchWarning,
     PermissionDeniedError,
     RateLimitError,
+    ReportExecutionError,
     RequestValidationError,
     ResponseValidationError,
     ServerError,
+    TokenFormatWarning,
 )
-from .fetch import BucketFailure, FetchStats, PartialFetchWarning, fetch_series
+from .fetch import BucketFailure, FetchStats, MetricsSource, fetch_series
 from .frames import add_derived, long_frame, rollup, wide_frame
 from .models import (
     HTTPValidationError,
+    SearchMetrics,
     SessionCountsByOrigin,
     SessionCountsBySize,
     SessionMetrics,
     ValidationErrorItem,
-    combine_metrics,
 )
 
 __version__ = "0.1.0"
@@ -46,6 +53,7 @@ __all__ = [
     "Bucket",
     "BucketFailure",
     "CachePolicy",
+    "CacheWarning",
     "Endpoint",
     "FetchError",
     "FetchStats",
@@ -54,12 +62,16 @@ __all__ = [
     "InvalidParameterError",
     "MetricsClient",
     "MetricsError",
+    "MetricsSource",
+    "MetricsWarning",
     "NotFoundError",
     "PartialFetchWarning",
     "PermissionDeniedError",
     "RateLimitError",
+    "ReportExecutionError",
     "RequestValidationError",
     "ResponseValidationError",
+    "SearchMetrics",
     "ServerError",
     "SessionCountsByOrigin",
     "SessionCountsBySize",

@@ -1,15 +1,21 @@
-"""The persistent HTTP cache: where it lives, what it keys on, and which windows it keeps.
+"""The answer store: where answers are kept, what they are keyed on, and which windows it keeps.
 
-Built on requests-cache (SQLite storage, safe across threads, per-request expiry). The policy
-follows the API's semantics (see the README, "Cache"): a window that reaches past "now" is never
-cached; a window that ended less than ``settle_period`` ago is provisional (merged PRs and ACUs
-still arrive) and kept for ``provisional_ttl`` only; an older window is settled and kept until the
-cache is cleared.
+The policy follows the API's semantics (see the README, "The cache"): a window that reaches past
+"now" is never stored; a window that ended less than ``settle_period`` ago is provisional
+(merged PRs and ACUs still arrive) and kept for ``provisional_ttl`` only; an older window is
+settled and kept until the cache is cleared.
 
-The key holds the base URL, the endpoint, the canonical (sorted) parameters and a fingerprint of
-the account (a hash of the token). In front of the SQLite store, each client keeps the answers
-it has parsed in memory (:class:`AnswerMemo`) under the same expiry rules. The token itself is
-never stored: requests-cache removes the ``Authorization`` header from what it saves.
+The key is a hash of the account's fingerprint (a hash of the token) and the URL with its
+canonical query. The value is the 200 body exactly as the server sent it, stored only after it
+parsed: never a broken body, never a header, so never the token.
+
+Why a store of its own on :mod:`sqlite3` rather than requests-cache: measured on 2 cores with 8
+workers, requests-cache cost 2.9x the CPU of an uncached call (its per-request policy code, its
+serialiser and one SQLite lock taken by every worker for every write), and answers were read
+twice. Here a series is looked up in one query before any thread starts
+(:meth:`AnswerStore.get_many`), workers only append to a list, and the answers are written by
+one writer in one transaction per batch (:meth:`AnswerStore.flush`). Nothing parsed is kept in
+memory: what a fetch returns lives in its frame.
 """
 
 from __future__ import annotations
@@ -18,50 +24,42 @@ import datetime as dt
 import hashlib
 import math
 import os
-import pickle
+import sqlite3
 import threading
 import time
-import warnings
-from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import platformdirs
-import requests
-from requests_cache import CachedSession
-from requests_cache.policy.expiration import DO_NOT_CACHE, NEVER_EXPIRE
-from requests_cache.serializers import SerializerPipeline, Stage
-from requests_cache.serializers.preconf import base_stage
-
+from ._constants import DEFAULT_PROVISIONAL_TTL, DEFAULT_SETTLE_PERIOD
 from .errors import CacheWarning, InvalidParameterError
 
 __all__ = [
     "CACHE_FILE_NAME",
     "DEFAULT_PROVISIONAL_TTL",
     "DEFAULT_SETTLE_PERIOD",
-    "AnswerMemo",
+    "AnswerStore",
     "CachePolicy",
     "CacheWarning",
     "account_fingerprint",
     "cache_key",
     "clear_cache",
     "default_cache_dir",
-    "open_cached_session",
-    "stored_body",
 ]
 
-#: How long after a window ends its numbers may still change (merged PRs, ACUs).
-DEFAULT_SETTLE_PERIOD = dt.timedelta(days=14)
-#: How long a provisional window's answer is reused before it is asked again.
-DEFAULT_PROVISIONAL_TTL = dt.timedelta(hours=1)
-#: Parsed answers kept in memory per client, at most.
-MEMO_ENTRIES = 50_000
 #: The SQLite file inside the cache directory.
 CACHE_FILE_NAME = "http_cache.sqlite"
 #: Owner-only permissions for the cache directory and its files (they hold account data).
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+#: Answers waiting to be written before a worker writes them itself (bounds the memory).
+MAX_PENDING = 2_000
+#: Keys asked for per SQL statement (SQLite's historical limit on bound parameters is 999).
+KEYS_PER_QUERY = 900
+#: The table, and the one index it needs (the key).
+SCHEMA = "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value BLOB, expires REAL)"
+#: Seconds a writer waits for another process's lock on the file.
+BUSY_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -79,21 +77,24 @@ class CachePolicy:
     settle_period: dt.timedelta = DEFAULT_SETTLE_PERIOD
     provisional_ttl: dt.timedelta = DEFAULT_PROVISIONAL_TTL
 
-    def expire_after(self, time_before: int, now: int) -> int:
-        """The requests-cache expiry for a window ending at ``time_before`` (Unix seconds).
+    def expire_after(self, time_before: int, now: int) -> float | None:
+        """Seconds to keep the answer of a window ending at ``time_before`` (Unix seconds).
 
-        Returns ``DO_NOT_CACHE`` when the window reaches past ``now``, ``NEVER_EXPIRE`` when it
-        is settled, else the provisional time to live in whole seconds (at least 1).
+        Returns None when the window reaches past ``now`` (never stored), ``math.inf`` when it
+        is settled (kept until the cache is cleared), else the provisional time to live in
+        seconds (at least 1).
         """
         if time_before > now:
-            return int(DO_NOT_CACHE)
+            return None
         if now - time_before >= self.settle_period.total_seconds():
-            return int(NEVER_EXPIRE)
-        return max(1, int(self.provisional_ttl.total_seconds()))
+            return math.inf
+        return max(1.0, self.provisional_ttl.total_seconds())
 
 
 def default_cache_dir() -> Path:
     """The user's cache directory for metrics_toolkit (e.g. ``~/.cache/metrics-toolkit``)."""
+    import platformdirs  # only when the default is asked for: it costs an import
+
     return Path(platformdirs.user_cache_dir("metrics-toolkit"))
 
 
@@ -115,147 +116,136 @@ def cache_key(fingerprint: str, url: str) -> str:
     return hashlib.blake2b(f"{fingerprint} GET {url}".encode(), digest_size=16).hexdigest()
 
 
-class AnswerMemo:
-    """Parsed answers kept in memory, in front of the SQLite store, each until it expires.
+class AnswerStore:
+    """Answers' bodies in one SQLite file (or in memory), looked up in bulk, written in batches.
 
-    Reading an answer back from SQLite costs a query and an unpickling; a series asked again
-    in the same session (a notebook cell run twice, the panel's Apply) is answered from here.
+    Safe to share between threads: reads and writes go through one connection, one at a time;
+    :meth:`put` only appends to a list.
 
     Parameters
     ----------
-    max_entries : int, default 50,000
-        The least recently used answers are forgotten beyond this.
+    directory : pathlib.Path, optional
+        Where the SQLite file lives, created owner-only. None keeps the store in memory, for
+        this object's life only (the demo client).
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``directory`` cannot be created or written.
     """
 
-    def __init__(self, max_entries: int = MEMO_ENTRIES) -> None:
-        self._entries: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+    def __init__(self, directory: Path | None = None) -> None:
+        self.path = None if directory is None else _prepare(directory) / CACHE_FILE_NAME
         self._lock = threading.Lock()
-        self._max_entries = max_entries
-
-    def get(self, key: str) -> Any | None:
-        """The answer stored under ``key`` if it has not expired, else None."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            value, expires_at = entry
-            if expires_at <= time.time():
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return value
-
-    def put(self, key: str, value: Any, expire_after: int) -> None:
-        """Keep ``value``: ``expire_after`` seconds, or as requests-cache's constants say."""
-        if expire_after == DO_NOT_CACHE:
-            return
-        expires_at = math.inf if expire_after == NEVER_EXPIRE else time.time() + expire_after
-        with self._lock:
-            self._entries[key] = (value, expires_at)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max_entries:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget every answer."""
-        with self._lock:
-            self._entries.clear()
-
-
-def stored_body(session: CachedSession, key: str) -> tuple[bytes, int] | None:
-    """The body of a fresh stored answer and its remaining seconds (or ``NEVER_EXPIRE``)."""
-    stored = session.cache.get_response(key)
-    if stored is None or stored.is_expired:
-        return None
-    if stored.expires is None:
-        return stored.content, int(NEVER_EXPIRE)
-    remaining = (stored.expires - dt.datetime.now(dt.timezone.utc)).total_seconds()
-    return stored.content, max(1, int(remaining))
-
-
-def _loads_or_warn(data: bytes) -> Any:
-    try:
-        return pickle.loads(data)
-    except Exception as exc:  # any damage to the stored bytes means "not cached"
-        warnings.warn(
-            f"a cache entry could not be read ({type(exc).__name__}); fetching it again",
-            CacheWarning,
-            stacklevel=2,
+        self._pending: list[tuple[str, bytes, float | None]] = []
+        connection = sqlite3.connect(
+            ":memory:" if self.path is None else self.path,
+            timeout=BUSY_TIMEOUT,
+            check_same_thread=False,
+            isolation_level=None,  # transactions are explicit
         )
-        raise ValueError("unreadable cache entry") from exc
+        if self.path is not None:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute(SCHEMA)
+        self._connection: sqlite3.Connection | None = connection
+        self._secure_files()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """The stored bodies of those keys that have not expired, in one query per 900 keys."""
+        found: dict[str, bytes] = {}
+        now = time.time()
+        with self._lock:
+            connection = self._open()
+            for start in range(0, len(keys), KEYS_PER_QUERY):
+                chunk = keys[start : start + KEYS_PER_QUERY]
+                marks = ",".join("?" * len(chunk))
+                rows = connection.execute(
+                    f"SELECT key, value FROM responses WHERE key IN ({marks}) "
+                    "AND (expires IS NULL OR expires > ?)",
+                    (*chunk, now),
+                )
+                found.update((key, bytes(value)) for key, value in rows)
+        return found
+
+    def put(self, key: str, body: bytes, expire_after: float) -> None:
+        """Keep ``body`` for ``expire_after`` seconds (``math.inf``: until cleared).
+
+        The answer is written at the next :meth:`flush`, or by this call when
+        ``MAX_PENDING`` answers are waiting.
+        """
+        expires = None if math.isinf(expire_after) else time.time() + expire_after
+        self._pending.append((key, body, expires))  # atomic under the GIL: no lock
+        if len(self._pending) >= MAX_PENDING:
+            self.flush()
+
+    def flush(self) -> int:
+        """Write every waiting answer in one transaction; returns how many were written."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+            if not pending or self._connection is None:
+                return 0
+            connection = self._connection
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO responses (key, value, expires) VALUES (?, ?, ?)",
+                    pending,
+                )
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        self._secure_files()
+        return len(pending)
+
+    def discard(self, keys: Iterable[str]) -> None:
+        """Forget these answers (a stored body that no longer parses)."""
+        with self._lock:
+            self._open().executemany("DELETE FROM responses WHERE key = ?", [(k,) for k in keys])
+
+    def close(self) -> None:
+        """Write what is waiting, then close the file."""
+        self.flush()
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def __len__(self) -> int:
+        with self._lock:
+            (rows,) = self._open().execute("SELECT COUNT(*) FROM responses").fetchone()
+        return int(rows) + len(self._pending)
+
+    def _secure_files(self) -> None:
+        """Make the database and its WAL files owner-only, whatever the umask."""
+        if self.path is None:
+            return
+        for file in self.path.parent.glob(CACHE_FILE_NAME + "*"):
+            if file.stat().st_mode & 0o777 != FILE_MODE:
+                os.chmod(file, FILE_MODE)
+
+    def _open(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise RuntimeError("the answer store is closed")
+        return self._connection
 
 
-_SERIALIZER = SerializerPipeline(
-    [base_stage, Stage(dumps=pickle.dumps, loads=_loads_or_warn)],
-    name="metrics-toolkit-pickle",
-    is_binary=True,
-)
-
-
-def _is_json_object(response: requests.Response) -> bool:
-    """Only 200 bodies shaped like one JSON object are stored: an HTML page or a body cut short
-    is not. (A cheap check of the ends; the client parses every answer it reads back anyway.)"""
-    if response.status_code != 200:
-        return False
-    body = response.content.strip()
-    return body.startswith(b"{") and body.endswith(b"}")
-
-
-def _check_writable(cache_dir: Path) -> None:
+def _prepare(directory: Path) -> Path:
+    """Create the directory owner-only and check it can be written."""
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-        probe = cache_dir / ".write-test"
+        directory.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        probe = directory / ".write-test"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
         raise InvalidParameterError(
             "cache_dir",
-            f"{str(cache_dir)!r} cannot be written ({exc.strerror or exc}); pass a writable "
+            f"{str(directory)!r} cannot be written ({exc.strerror or exc}); pass a writable "
             "directory, or cache=False",
         ) from None
-
-
-def open_cached_session(
-    cache_dir: Path | None, *, fingerprint: str, in_memory: bool = False
-) -> CachedSession:
-    """A requests-cache session keyed by account, storing only JSON-object 200 answers.
-
-    Parameters
-    ----------
-    cache_dir : pathlib.Path or None
-        Where the SQLite file lives; None means :func:`default_cache_dir`. Created owner-only.
-    fingerprint : str
-        :func:`account_fingerprint` of the token; part of every key.
-    in_memory : bool, default False
-        Keep the cache in memory for this session only (used by the demo client).
-
-    Raises
-    ------
-    InvalidParameterError
-        When ``cache_dir`` cannot be created or written.
-    """
-
-    def key_fn(request: Any, **kwargs: Any) -> str:
-        return cache_key(fingerprint, request.url)
-
-    common: dict[str, Any] = {
-        "expire_after": NEVER_EXPIRE,
-        "allowable_codes": (200,),
-        "allowable_methods": ("GET",),
-        "filter_fn": _is_json_object,
-        "key_fn": key_fn,
-        "serializer": _SERIALIZER,
-    }
-    if in_memory:
-        return CachedSession(backend="memory", **common)
-    directory = cache_dir or default_cache_dir()
-    _check_writable(directory)
     os.chmod(directory, DIR_MODE)
-    path = directory / CACHE_FILE_NAME
-    session = CachedSession(str(path), backend="sqlite", wal=True, **common)
-    for file in directory.glob(CACHE_FILE_NAME + "*"):
-        os.chmod(file, FILE_MODE)
-    return session
+    return directory
 
 
 def clear_cache(cache_dir: str | Path | None = None) -> int:

@@ -1,7 +1,9 @@
 """One call per bucket (and per group): concurrency, progress and failures, into a wide frame.
 
-The client does the HTTP (retries, the shared rate gate, the cache); this module decides which
-calls to make, runs them on a thread pool and puts the answers back in bucket order.
+The client answers one call at a time (store, retries, the shared rate gate); this module
+decides which calls to make, takes what the store holds in one lookup, runs the rest on a
+thread pool and puts the answers back in bucket order. It knows the client only as a
+:class:`MetricsSource`, so it never imports it.
 """
 
 from __future__ import annotations
@@ -9,44 +11,65 @@ from __future__ import annotations
 import concurrent.futures
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import pandas as pd
-from tqdm.auto import tqdm
 
-from .buckets import Bucket, time_buckets
-from .client import SESSION_METRICS, MetricsClient
+from ._constants import DEFAULT_WORKERS, MAX_WORKERS, PROGRESS_MIN_CALLS
+from ._endpoints import SESSION_METRICS, Answer, Endpoint
+from ._vocabulary import BREAKDOWNS, ERROR, ROW_FLAGS
+from .buckets import Bucket, FreqLike, time_buckets
 from .directory import Directory
 from .errors import FetchError, InvalidParameterError, MetricsError, PartialFetchWarning
 from .frames import Row, wide_frame
-from .params import check_ids, check_positive_int, filter_params
+from .models import APIModel
+from .params import TimeLike, check_ids, check_positive_int, filter_params
 
 __all__ = [
     "BREAKDOWNS",
     "DEFAULT_WORKERS",
     "BucketFailure",
     "FetchStats",
+    "MetricsSource",
     "PartialFetchWarning",
     "fetch_series",
     "plan_calls",
 ]
 
-#: Requests in flight at once.
-DEFAULT_WORKERS = 8
-#: Most workers accepted (the connection pool holds this many).
-MAX_WORKERS = 32
-#: A progress bar appears above this many calls.
-PROGRESS_MIN_CALLS = 8
-#: Breakdown kinds and the filter each id is passed as.
-BREAKDOWNS = {
-    "org": "org_ids",
-    "user": "user_ids",
-    "service_user": "service_user_ids",
-    "playbook": "playbook_id",
-}
 ON_ERROR = ("raise", "mark")
+
+ModelT = TypeVar("ModelT", bound=APIModel)
+
+
+class MetricsSource(Protocol):
+    """What a series needs of a client (:class:`~metrics_toolkit.MetricsClient` is one)."""
+
+    def now(self) -> pd.Timestamp:
+        """The current time, tz-aware."""
+        ...
+
+    def directory(self, *, refresh: bool = False) -> Directory:
+        """The enterprise's directory (for the ids of a breakdown, and their names)."""
+        ...
+
+    def cached_many(
+        self, endpoint: Endpoint[ModelT], queries: Sequence[Mapping[str, Any]]
+    ) -> list[Answer[ModelT] | None]:
+        """The stored answer of each query, or None; never a request."""
+        ...
+
+    def request(
+        self, endpoint: Endpoint[ModelT], params: Mapping[str, Any], *, refresh: bool = False
+    ) -> Answer[ModelT]:
+        """One answer; ``refresh`` skips the store (which a series has asked already)."""
+        ...
+
+    def batch(self) -> AbstractContextManager[None]:
+        """A context in which answers are written to the store together."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -134,13 +157,13 @@ def plan_calls(
 
 
 def fetch_series(
-    client: MetricsClient,
-    start: Any,
-    end: Any,
-    freq: Any = "week",
+    client: MetricsSource,
+    start: TimeLike,
+    end: TimeLike,
+    freq: FreqLike = "week",
     *,
     tz: str = "UTC",
-    by: str | None = None,
+    by: Literal["org", "user", "service_user", "playbook"] | None = None,
     ids: Sequence[str] | None = None,
     user_ids: Sequence[str] | None = None,
     service_user_ids: Sequence[str] | None = None,
@@ -152,12 +175,14 @@ def fetch_series(
     on_error: Literal["raise", "mark"] = "raise",
     refresh: bool = False,
     directory: Directory | None = None,
+    endpoint: Endpoint[Any] = SESSION_METRICS,
 ) -> pd.DataFrame:
-    """Session metrics per time bucket (and per group), as a wide frame.
+    """Metrics per time bucket (and per group), as a wide frame: session metrics by default.
 
     Parameters
     ----------
     client : MetricsClient
+        Or anything else that is a :class:`MetricsSource`.
     start, end : TimeLike
         The range, half-open ``[start, end)``; naive values are read in ``tz``.
     freq : str, timedelta or pandas offset, default "week"
@@ -185,6 +210,8 @@ def fetch_series(
         Ask the server even for answers in the cache.
     directory : Directory, optional
         Names for the ids; adds a ``<kind>_name`` column to a breakdown.
+    endpoint : Endpoint, default the sessions metrics
+        A windowed endpoint declaration; the filters (and ``by``) must be ones it takes.
 
     Returns
     -------
@@ -213,6 +240,10 @@ def fetch_series(
         raise InvalidParameterError(
             "directory", f"got {type(directory).__name__}; expected a Directory or None"
         )
+    if not isinstance(endpoint, Endpoint) or not endpoint.windowed:
+        raise InvalidParameterError(
+            "endpoint", f"got {endpoint!r}; expected the declaration of a windowed endpoint"
+        )
     filters = filter_params(
         user_ids=user_ids,
         service_user_ids=service_user_ids,
@@ -220,6 +251,7 @@ def fetch_series(
         playbook_id=playbook_id,
     )
     _check_breakdown(by, ids)
+    _check_filters(endpoint, by, filters)
     if by is not None and ids is not None and BREAKDOWNS[by] in filters:
         raise InvalidParameterError(
             "ids",
@@ -234,14 +266,15 @@ def fetch_series(
     if by is not None and BREAKDOWNS[by] in filters and ids is None:
         del filters[BREAKDOWNS[by]]
     calls = plan_calls(buckets, by=by, ids=group_ids, filters=filters)
-    rows, stats = _run(client, calls, workers, progress, on_progress, refresh)
-    frame = wide_frame(rows, group_by=by)
+    rows, stats = _run(client, endpoint, calls, workers, progress, on_progress, refresh)
+    frame = wide_frame(rows, group_by=by, model=endpoint.model)
     if by is not None and directory is not None:
         frame = directory.label(frame)
     frame.attrs.update({"freq": freq, "tz": tz, "group_by": by, "now": now, "fetch_stats": stats})
     if stats.failures:
         if on_error == "raise":
-            succeeded = frame[~frame["failed"]].drop(columns=["error"], errors="ignore")
+            failed = ROW_FLAGS[2]
+            succeeded = frame[~frame[failed]].drop(columns=[ERROR], errors="ignore")
             raise FetchError(stats.failures, succeeded)
         warnings.warn(
             f"{stats.failed} of {stats.calls} calls failed; their rows are marked failed "
@@ -258,6 +291,18 @@ def _check_breakdown(by: str | None, ids: Sequence[str] | None) -> None:
     if by is not None and by not in BREAKDOWNS:
         raise InvalidParameterError(
             "by", f"got {by!r}; expected None or one of {', '.join(map(repr, BREAKDOWNS))}"
+        )
+
+
+def _check_filters(endpoint: Endpoint[Any], by: str | None, filters: dict[str, Any]) -> None:
+    """Refuse a filter or breakdown the endpoint does not take, before any request."""
+    takes = ", ".join(endpoint.filters) or "no filter"
+    for name in filters:
+        if name not in endpoint.filters:
+            raise InvalidParameterError(name, f"{endpoint.path} does not take it; it takes {takes}")
+    if by is not None and BREAKDOWNS[by] not in endpoint.filters:
+        raise InvalidParameterError(
+            "by", f"{endpoint.path} cannot be broken down by {by!r}: it takes {takes}"
         )
 
 
@@ -284,46 +329,61 @@ def _group_ids(
 
 
 def _run(
-    client: MetricsClient,
+    client: MetricsSource,
+    endpoint: Endpoint[Any],
     calls: Sequence[Call],
     workers: int,
     progress: bool | None,
     on_progress: Callable[[int, int], None] | None,
     refresh: bool,
 ) -> tuple[list[Row], FetchStats]:
-    """Answer every call: kept answers first, then the others on a thread pool."""
+    """Answer every call: the stored answers in one lookup, then the others on a thread pool,
+    their answers written to the store together."""
     started = time.perf_counter()
     stats = FetchStats(calls=len(calls))
     results: list[Row | None] = [None] * len(calls)
     show = progress if progress is not None else len(calls) > PROGRESS_MIN_CALLS
-    bar = tqdm(total=len(calls), desc="session metrics", unit="call", disable=not show)
-
+    bar = _progress_bar(len(calls), endpoint) if show else None
     done = 0
 
     def advance(count: int) -> None:
         nonlocal done
         done += count
-        bar.update(count)
+        if bar is not None:
+            bar.update(count)
         if on_progress is not None and count:
             on_progress(done, len(calls))
 
     try:
         if not refresh:
-            advance(_take_cached(client, calls, results, stats))
-        _fetch_missing(client, calls, results, stats, workers, refresh, advance)
+            advance(_take_cached(client, endpoint, calls, results, stats))
+        with client.batch():
+            _fetch_missing(client, endpoint, calls, results, stats, workers, advance)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     stats.failures.sort(key=lambda f: (str(f.group), f.bucket.start))
     stats.seconds = time.perf_counter() - started
     return [row for row in results if row is not None], stats
 
 
+def _progress_bar(total: int, endpoint: Endpoint[Any]) -> Any:
+    """A notebook-aware progress bar (tqdm is imported only when one is shown)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=endpoint.noun, unit="call")
+
+
 def _take_cached(
-    client: MetricsClient, calls: Sequence[Call], results: list[Row | None], stats: FetchStats
+    client: MetricsSource,
+    endpoint: Endpoint[Any],
+    calls: Sequence[Call],
+    results: list[Row | None],
+    stats: FetchStats,
 ) -> int:
-    """Fill in the answers the cache keeps (no thread, no request); returns how many."""
-    for index, call in enumerate(calls):
-        answer = client.cached(SESSION_METRICS, call.params)
+    """Fill in the answers the store keeps, in one lookup (no thread, no request)."""
+    answers = client.cached_many(endpoint, [call.params for call in calls])
+    for index, (call, answer) in enumerate(zip(calls, answers, strict=True)):
         if answer is not None:
             results[index] = Row(call.bucket, call.group, answer.data)
             stats.from_cache += 1
@@ -331,21 +391,23 @@ def _take_cached(
 
 
 def _fetch_missing(
-    client: MetricsClient,
+    client: MetricsSource,
+    endpoint: Endpoint[Any],
     calls: Sequence[Call],
     results: list[Row | None],
     stats: FetchStats,
     workers: int,
-    refresh: bool,
     advance: Callable[[int], None],
 ) -> None:
     """Ask for the calls still without an answer, ``workers`` at a time, in any order."""
-    executor = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
+    missing = [index for index, row in enumerate(results) if row is None]
+    if not missing:
+        return
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(missing)))
     try:
         futures = {
-            executor.submit(client.request, SESSION_METRICS, call.params, refresh=refresh): index
-            for index, call in enumerate(calls)
-            if results[index] is None
+            executor.submit(client.request, endpoint, calls[index].params, refresh=True): index
+            for index in missing
         }
         for future in concurrent.futures.as_completed(futures):
             index = futures[future]

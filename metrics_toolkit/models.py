@@ -8,10 +8,11 @@ or ``true`` for a count breaks the schema and is reported, not silently coerced.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ._vocabulary import ID_FIELDS, ORIGINS, SIZES
 
 __all__ = [
     "ID_FIELDS",
@@ -24,36 +25,14 @@ __all__ = [
     "Playbook",
     "Role",
     "RoleAssignment",
+    "SearchMetrics",
     "ServiceUser",
     "SessionCountsByOrigin",
     "SessionCountsBySize",
     "SessionMetrics",
     "User",
     "ValidationErrorItem",
-    "combine_metrics",
 ]
-
-#: Session origins the API documents, in the spec's order. The server may send more.
-ORIGINS = (
-    "api",
-    "automation",
-    "code_scan",
-    "desktop",
-    "jira",
-    "linear",
-    "slack",
-    "teams",
-    "webapp",
-)
-#: Session sizes the API documents, smallest first. The server may send more.
-SIZES = ("xs", "s", "m", "l", "xl")
-#: The id field of each kind of directory entry, as the API names it (and ``by=`` names kinds).
-ID_FIELDS = {
-    "org": "org_id",
-    "user": "user_id",
-    "service_user": "service_user_id",
-    "playbook": "playbook_id",
-}
 
 
 class APIModel(BaseModel):
@@ -127,6 +106,13 @@ class SessionMetrics(APIModel):
     """Mean ACUs (Agent Compute Units) per session created in the window; 0 when none."""
 
 
+class SearchMetrics(APIModel):
+    """Searches over one half-open window ``[time_after, time_before)`` for the given filters."""
+
+    searches_created_count: int
+    """Searches (Ask Devin queries) made in the window."""
+
+
 class ValidationErrorItem(APIModel):
     """One entry of a 422 body's ``detail`` list (FastAPI's shape)."""
 
@@ -147,40 +133,6 @@ class HTTPValidationError(APIModel):
 
     detail: list[ValidationErrorItem] = []
     """Every problem with the request's parameters."""
-
-
-def combine_metrics(parts: Sequence[SessionMetrics]) -> SessionMetrics:
-    """One answer for adjacent windows from the answers for each (pure, exact).
-
-    Counts (integers) are summed, unknown ones too; ``avg_acus_per_session`` is weighted by
-    ``sessions_created_count`` (0.0 when there is no session, as the API sends). An unknown
-    field that is not an integer (a median, a label) cannot be combined: it is kept when every
-    part agrees, else it is None.
-
-    Parameters
-    ----------
-    parts : sequence of SessionMetrics
-        Answers for disjoint windows with the same filters; at least one.
-    """
-    if not parts:
-        raise ValueError("combine_metrics needs at least one answer")
-    dumped = [part.model_dump() for part in parts]
-    sessions = sum(d["sessions_created_count"] for d in dumped)
-    acus = sum(d["avg_acus_per_session"] * d["sessions_created_count"] for d in dumped)
-    combined: dict[str, Any] = {"avg_acus_per_session": acus / sessions if sessions else 0.0}
-    for key in dict.fromkeys(k for d in dumped for k in d if k != "avg_acus_per_session"):
-        values = [d[key] for d in dumped if key in d]
-        if all(isinstance(v, dict) for v in values):
-            counts: dict[str, Any] = {}
-            for value in values:
-                for name, count in value.items():
-                    counts[name] = counts.get(name, 0) + count
-            combined[key] = counts
-        elif all(type(v) is int for v in values):
-            combined[key] = sum(values)
-        else:
-            combined[key] = values[0] if all(v == values[0] for v in values) else None
-    return SessionMetrics.model_validate(combined)
 
 
 # -- the directory: organizations, users, service users, playbooks -----------------------------
@@ -297,3 +249,10 @@ class Playbook(DirectoryModel):
     """``"enterprise"`` or ``"org"``."""
     org_id: str | None = None
     """Its organization for org-level playbooks."""
+
+
+#: The pages of each directory list (parametrised here, once).
+OrganizationPage = Page[Organization]
+UserPage = Page[User]
+ServiceUserPage = Page[ServiceUser]
+PlaybookPage = Page[Playbook]

@@ -9,29 +9,43 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import ipaddress
+import math
 import numbers
+import os
+import warnings
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
 import pandas as pd
 
-from .errors import InvalidParameterError
+from ._constants import TOKEN_PREFIX
+from .errors import InsecureTransportError, InvalidParameterError, TokenFormatWarning
 
 __all__ = [
     "TimeLike",
     "check_base_url",
+    "check_directory",
+    "check_duration",
     "check_flag",
     "check_ids",
+    "check_now",
     "check_playbook_id",
     "check_positive_int",
+    "check_positive_number",
+    "check_text",
     "check_timezone",
+    "check_token",
     "check_window",
     "filter_params",
+    "refuse_insecure_http",
     "session_metrics_params",
     "to_epoch_seconds",
     "to_timestamp",
+    "window_params",
 ]
 
 #: Anything accepted as a point in time.
@@ -291,6 +305,36 @@ def session_metrics_params(
     return params
 
 
+def window_params(
+    time_after: Any, time_before: Any, *, allowed: Iterable[str], **filters: Any
+) -> dict[str, Any]:
+    """The canonical query of one windowed call to an endpoint that takes the ``allowed`` filters.
+
+    Parameters
+    ----------
+    time_after, time_before : TimeLike
+        Half-open window; naive values are UTC, ints Unix seconds.
+    allowed : iterable of str
+        The filters the endpoint takes (``org_ids``, ...).
+    **filters
+        Filter values by name; None leaves a filter out.
+
+    Raises
+    ------
+    InvalidParameterError
+        For a filter the endpoint does not take, or a malformed value.
+    """
+    accepted = tuple(allowed)
+    for name, value in filters.items():
+        if value is not None and name not in accepted:
+            takes = ", ".join(accepted) if accepted else "no filter"
+            raise InvalidParameterError(name, f"this endpoint does not take it; it takes {takes}")
+    after, before = check_window(time_after, time_before)
+    params: dict[str, Any] = {"time_after": after, "time_before": before}
+    params.update(filter_params(**filters))
+    return params
+
+
 def check_flag(value: Any, name: str) -> bool:
     """Return ``value`` when it is True or False (not merely truthy), else raise."""
     if not isinstance(value, bool):
@@ -310,3 +354,93 @@ def check_base_url(value: Any, name: str = "base_url") -> str:
     if parts.query or parts.fragment:
         raise InvalidParameterError(name, f"{value!r} must not carry a query")
     return value.rstrip("/")
+
+
+def check_positive_number(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """A finite number of seconds, > 0 (or >= 0 with ``allow_zero``), as a float; else raise."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise InvalidParameterError(
+            name, f"got {value!r}; expected a finite number of seconds {bound}"
+        )
+    return float(value)
+
+
+def check_text(value: Any, name: str) -> str:
+    """Return ``value`` when it is a string with something besides white space, else raise."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidParameterError(name, f"got {value!r}; expected a non-empty string")
+    return value
+
+
+def check_duration(
+    value: Any, name: str, *, minimum: dt.timedelta = dt.timedelta(0)
+) -> dt.timedelta:
+    """Return ``value`` when it is a ``timedelta`` of at least ``minimum``, else raise."""
+    if not isinstance(value, dt.timedelta) or value < minimum:
+        seconds = minimum.total_seconds()
+        bound = ">= 0" if not seconds else f"of at least {seconds:g} second{'s' * (seconds != 1)}"
+        raise InvalidParameterError(name, f"got {value!r}; expected a timedelta {bound}")
+    return value
+
+
+def check_directory(value: Any, name: str) -> Path | None:
+    """A directory path (str or path-like) as a :class:`~pathlib.Path`, or None; else raise."""
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike):
+        raise InvalidParameterError(
+            name, f"got {type(value).__name__}; expected a directory path or None"
+        )
+    return Path(value)
+
+
+def check_now(now: Any) -> Callable[[], Any] | None:
+    """A "now" setting as a function of no argument (None: the wall clock); else raise."""
+    if now is None:
+        return None
+    if callable(now):
+        return now  # type: ignore[no-any-return]
+    stamp = to_timestamp(now, "now")
+    return lambda: stamp
+
+
+def check_token(api_key: Any) -> str:
+    """Return the token when it is one printable word; warn when it does not look like
+    ``cog_...``. The messages never quote the token."""
+    if not isinstance(api_key, str) or not api_key.strip():
+        raise InvalidParameterError("api_key", "expected a non-empty token string (cog_...)")
+    if any(char.isspace() or not char.isprintable() for char in api_key):
+        raise InvalidParameterError(
+            "api_key",
+            "the token contains whitespace or a control character (a newline read from a "
+            "file?); pass the token alone",
+        )
+    if not api_key.startswith(TOKEN_PREFIX):
+        warnings.warn(
+            f"the API key does not start with {TOKEN_PREFIX!r}, as Devin service-user tokens "
+            "do; it is sent anyway",
+            TokenFormatWarning,
+            stacklevel=3,  # the line that created the client
+        )
+    return api_key
+
+
+def refuse_insecure_http(base_url: str) -> None:
+    """Raise when a token would travel over plain http to a host that is not loopback."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "http":
+        return
+    host = parts.hostname or ""
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise InsecureTransportError(
+        f"refusing to send the API token over plain http to {host!r}: use https, or pass "
+        "allow_insecure_http=True if you really mean it"
+    )

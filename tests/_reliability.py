@@ -119,4 +119,4 @@ def fixed_answer_client(adapter: BaseAdapter, **settings: Any) -> mt.MetricsClie
     settings.setdefault("api_key", DEMO_API_KEY)
     settings.setdefault("cache", False)
     settings.setdefault("max_retries", 0)
-    return mt.MetricsClient(base_url=FIXTURE_URL, _adapter=adapter, **settings)
+    return mt.MetricsClient(base_url=FIXTURE_URL, transport=adapter, **settings)

@@ -315,7 +315,7 @@ class _FixedBody(BaseAdapter):
 def test_a_body_breaking_the_schema_is_reported_not_retried() -> None:
     adapter = _FixedBody(b'{"sessions_created_count": "3"}')
     client = mt.MetricsClient(
-        DEMO_API_KEY, base_url="https://fixture.invalid", cache=False, _adapter=adapter
+        DEMO_API_KEY, base_url="https://fixture.invalid", cache=False, transport=adapter
     )
     with pytest.raises(mt.ResponseValidationError) as caught:
         client.session_metrics(WEEK_START, WEEK_END)
@@ -423,7 +423,7 @@ def test_tls_verification_is_on(
 ) -> None:
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    assert mt.MetricsClient(DEMO_API_KEY, cache=False)._session.verify is True
+    assert mt.MetricsClient(DEMO_API_KEY, cache=False)._path.transport.verify is True
 
 
 def test_the_demo_client_needs_no_key_and_no_network() -> None:
@@ -469,7 +469,7 @@ def test_proxy_and_ca_bundle_come_from_the_environment(
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
     client = mt.MetricsClient(DEMO_API_KEY, cache=False)
-    assert client._session.proxies["https"] == "http://proxy.corp.example:3128"
-    assert client._session.verify == str(bundle)  # still verifying, against that bundle
+    assert client._path.transport.proxies["https"] == "http://proxy.corp.example:3128"
+    assert client._path.transport.verify == str(bundle)  # still verifying, against that bundle
     monkeypatch.setenv("NO_PROXY", "api.devin.ai")
-    assert "https" not in mt.MetricsClient(DEMO_API_KEY, cache=False)._session.proxies
+    assert "https" not in mt.MetricsClient(DEMO_API_KEY, cache=False)._path.transport.proxies

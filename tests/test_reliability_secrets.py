@@ -25,6 +25,7 @@ import pytest
 import requests
 
 import metrics_toolkit as mt
+from metrics_toolkit._transport import Transport
 from metrics_toolkit.cli import main
 from metrics_toolkit.client import SESSION_METRICS
 from metrics_toolkit.demo import DemoAPI, DemoEnterprise, DemoServer, FaultPlan
@@ -204,7 +205,7 @@ def test_a_token_with_a_newline_is_refused_without_quoting_it() -> None:
 
 # -- logs, cache files, progress bar, CLI -----------------------------------------------------
 
-LOGGERS = ("metrics_toolkit", "urllib3", "requests_cache")
+LOGGERS = ("metrics_toolkit", "urllib3")
 
 
 def test_debug_logs_do_not_show_the_token(
@@ -221,7 +222,7 @@ def test_debug_logs_do_not_show_the_token(
     with pytest.raises(mt.AuthenticationError):
         client_of(secret_server, api_key="cog_SECRET_unknown").session_metrics(*WEEK)
     loggers = {record.name.split(".")[0] for record in caplog.records}
-    assert {"metrics_toolkit", "urllib3", "requests_cache"} <= loggers  # DEBUG was on
+    assert {"metrics_toolkit", "urllib3"} <= loggers  # DEBUG was on
     assert any("retrying" in record.getMessage() for record in caplog.records)
     assert_no_secret(caplog.text)
     for record in caplog.records:
@@ -313,7 +314,7 @@ def test_the_cli_does_not_show_the_token(
     status: int,
 ) -> None:
     monkeypatch.setenv("DEVIN_API_KEY", SECRET)
-    monkeypatch.setattr(mt.MetricsClient, "_backoff_delay", lambda self, attempt: 0.0)
+    monkeypatch.setattr(Transport, "_backoff_delay", lambda self, attempt: 0.0)
     if faults == "unknown token":
         secret_api.tokens = {}
     else:
@@ -381,7 +382,7 @@ def test_tls_verification_reaches_the_transport_on(
     adapter = FixedAnswer(status=401, body=b'{"detail": "no"}')
     client = fixed_answer_client(adapter, api_key=SECRET)
     # on: True, or the CA bundle the environment names; never False
-    assert client._session.verify in (True, environment.get("REQUESTS_CA_BUNDLE"))
+    assert client._path.transport.verify in (True, environment.get("REQUESTS_CA_BUNDLE"))
     with pytest.raises(mt.AuthenticationError):
         client.session_metrics(*WEEK)
     [verify] = adapter.verify
