@@ -26,6 +26,7 @@ from metrics_toolkit.buckets import (
     Frequency,
     bucket_floor,
     bucket_floor_index,
+    fixed_spans,
     parse_freq,
     time_buckets,
 )
@@ -467,6 +468,53 @@ def test_bucket_refuses_naive_or_empty_windows() -> None:
     assert str(Bucket(stamp, stamp + pd.Timedelta(days=1))) == (
         "[2024-01-01T00:00:00+00:00, 2024-01-02T00:00:00+00:00)"
     )
+
+
+def test_fixed_spans_examples() -> None:
+    assert fixed_spans(0, 250, 100) == [(0, 100), (100, 200), (200, 250)]
+    assert fixed_spans(-50, 50, 100) == [(-50, 50)]
+    assert fixed_spans(10, 11, 1) == [(10, 11)]
+    assert fixed_spans(np.int64(0), np.int64(4), np.int64(2)) == [(0, 2), (2, 4)]
+    assert all(type(bound) is int for span in fixed_spans(np.int64(0), 5, 2) for bound in span)
+
+
+@pytest.mark.parametrize(
+    ("after", "before", "step", "name"),
+    [
+        (0, 0, 10, "before"),
+        (5, 4, 10, "before"),
+        (0, 10, 0, "step"),
+        (0, 10, -1, "step"),
+        (0, 10, 1.5, "step"),
+        (0.5, 10, 1, "after"),
+        (0, "10", 1, "before"),
+        (True, 10, 1, "after"),
+    ],
+)
+def test_fixed_spans_refuses_bad_input(after: Any, before: Any, step: Any, name: str) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        fixed_spans(after, before, step)
+    assert caught.value.parameter == name
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(-(2**40), 2**40),
+    st.integers(1, 10**6),
+    st.integers(0, 500),
+    st.integers(1, 10**6),
+)
+def test_fixed_spans_tile_the_range(after: int, step: int, whole: int, rest: int) -> None:
+    length = whole * step + min(rest, step)  # every length >= 1, in at most 501 windows
+    before = after + length
+    spans = fixed_spans(after, before, step)
+    assert spans[0][0] == after and spans[-1][1] == before  # union equals the range ...
+    for low, high in spans:
+        assert 0 < high - low <= step  # non-empty, at most step
+    for (_, previous_end), (next_start, _) in itertools.pairwise(spans):
+        assert previous_end == next_start  # ... with no gap and no overlap
+    assert all(high - low == step for low, high in spans[:-1])  # only the last is shorter
+    assert len(spans) == -(-length // step)  # as few windows as the step allows
 
 
 # --------------------------------------------------------------------------------------------
