@@ -1,4 +1,4 @@
-"""The client facade: settings, the demo, and a typed method per endpoint.
+"""The client facade: a typed method per endpoint, over the base client's generic path.
 
 Every method is a few lines over one generic path (:mod:`metrics_toolkit._request_path`):
 the parameters are checked, the endpoint's declaration (:mod:`metrics_toolkit._endpoints`)
@@ -8,28 +8,15 @@ says what to call, and the answer comes from the store or the transport. Series 
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import pandas as pd
-from requests.adapters import BaseAdapter
 
+from ._base_client import BaseClient
 from ._constants import (
-    DEFAULT_BACKOFF,
-    DEFAULT_BASE_URL,
-    DEFAULT_DIRECTORY_TTL,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
     DEFAULT_WORKERS,
-    ENV_API_KEY,
-    ENV_BASE_URL,
-    PAGE_SIZE,
 )
 from ._endpoints import (
     ORGANIZATIONS,
@@ -38,20 +25,13 @@ from ._endpoints import (
     SERVICE_USERS,
     SESSION_METRICS,
     USERS,
-    Answer,
-    Endpoint,
 )
-from ._request_path import RequestPath
-from ._transport import Transport
 from .buckets import FreqLike
-from .cache import AnswerStore, CachePolicy, account_fingerprint, default_cache_dir
 from .directory import Directory
-from .errors import InvalidParameterError
 from .fetch import fetch_series
 from .models import (
     APIModel,
     Organization,
-    Page,
     Playbook,
     SearchMetrics,
     ServiceUser,
@@ -60,23 +40,14 @@ from .models import (
 )
 from .params import (
     TimeLike,
-    check_base_url,
-    check_directory,
-    check_duration,
     check_flag,
-    check_now,
-    check_positive_int,
-    check_positive_number,
     check_text,
-    check_token,
-    refuse_insecure_http,
     session_metrics_params,
-    to_timestamp,
     window_params,
 )
 
 if TYPE_CHECKING:
-    from .demo import DemoAPI
+    pass
 
 __all__ = ["MetricsClient"]
 
@@ -84,7 +55,7 @@ ModelT = TypeVar("ModelT", bound=APIModel)
 ItemT = TypeVar("ItemT", bound=APIModel)
 
 
-class MetricsClient:
+class MetricsClient(BaseClient):
     """Client for the Devin v3 enterprise metrics API.
 
     Parameters
@@ -134,151 +105,6 @@ class MetricsClient:
     >>> client.session_metrics("2026-11-02", "2026-11-09").sessions_created_count > 0
     True
     """
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        backoff: float = DEFAULT_BACKOFF,
-        max_requests_per_second: float | None = None,
-        cache: bool = True,
-        cache_dir: str | Path | None = None,
-        cache_policy: CachePolicy | None = None,
-        now: dt.datetime | pd.Timestamp | Callable[[], dt.datetime] | None = None,
-        allow_insecure_http: bool = False,
-        directory_ttl: dt.timedelta = DEFAULT_DIRECTORY_TTL,
-        max_window: dt.timedelta | None = None,
-        transport: BaseAdapter | None = None,
-    ) -> None:
-        self._api_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY) or None
-        self.base_url = check_base_url(base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
-        self.timeout = check_positive_number(timeout, "timeout")
-        self.max_retries = check_positive_int(max_retries, "max_retries", minimum=0)
-        self.backoff = check_positive_number(backoff, "backoff", allow_zero=True)
-        if max_requests_per_second is not None:
-            check_positive_number(max_requests_per_second, "max_requests_per_second")
-        if cache_policy is not None and not isinstance(cache_policy, CachePolicy):
-            raise InvalidParameterError(
-                "cache_policy", f"got {type(cache_policy).__name__}; expected a CachePolicy or None"
-            )
-        self.cache_policy = cache_policy or CachePolicy()
-        self._now = check_now(now)
-        check_flag(allow_insecure_http, "allow_insecure_http")
-        if self._api_key is not None:
-            check_token(self._api_key)
-            if not allow_insecure_http:
-                refuse_insecure_http(self.base_url)
-        self.cache_enabled = check_flag(cache, "cache")
-        self.cache_dir = check_directory(cache_dir, "cache_dir")
-        self.directory_ttl = check_duration(directory_ttl, "directory_ttl")
-        if max_window is not None:
-            check_duration(max_window, "max_window", minimum=dt.timedelta(seconds=1))
-        self.max_window = max_window
-        if transport is not None and not isinstance(transport, BaseAdapter):
-            raise InvalidParameterError(
-                "transport", f"got {type(transport).__name__}; expected a requests BaseAdapter"
-            )
-        self._is_demo = False
-        self._directory: tuple[float, Directory] | None = None
-        self._directory_lock = threading.Lock()
-        self._path = RequestPath(
-            Transport(
-                self.base_url,
-                api_key=self._api_key,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                backoff=self.backoff,
-                max_requests_per_second=max_requests_per_second,
-                adapter=transport,
-            ),
-            AnswerStore(self.cache_dir or default_cache_dir()) if self.cache_enabled else None,
-            fingerprint=account_fingerprint(self._api_key),
-            policy=self.cache_policy,
-            now=self.now,
-            directory_ttl=self.directory_ttl,
-            max_window=max_window,
-        )
-
-    @classmethod
-    def demo(
-        cls,
-        *,
-        api: DemoAPI | None = None,
-        now: TimeLike | None = None,
-        seed: int | None = None,
-        **settings: Any,
-    ) -> MetricsClient:
-        """A client over the synthetic demo enterprise, in-process: no key, no network.
-
-        Parameters
-        ----------
-        api : DemoAPI, optional
-            The simulator to answer from; default a new one over ``generate_enterprise(seed)``.
-        now : datetime, date, str, pandas.Timestamp or int, optional
-            The demo's "now", where its year of sessions ends (naive values are UTC; default:
-            the last whole hour). Fix it to make the numbers the same on any day.
-        seed : int, optional
-            Seed of the synthetic enterprise.
-        **settings
-            Other :class:`MetricsClient` settings. Answers are kept in memory unless
-            ``cache_dir`` is given.
-        """
-        from .demo import DEMO_API_KEY, DEMO_BASE_URL, DemoAdapter, DemoAPI, generate_enterprise
-
-        if api is None:
-            end = None if now is None else to_timestamp(now, "now").to_pydatetime()
-            options: dict[str, Any] = {"end": end}
-            if seed is not None:
-                options["seed"] = seed
-            api = DemoAPI(generate_enterprise(**options))
-        demo_api = api
-        settings.setdefault("now", lambda: demo_api.now)
-        in_memory = settings.get("cache_dir") is None and settings.get("cache", True)
-        if in_memory:
-            settings["cache"] = False  # replaced by a store in memory below
-        client = cls(
-            DEMO_API_KEY, base_url=DEMO_BASE_URL, transport=DemoAdapter(demo_api), **settings
-        )
-        client._is_demo = True
-        if in_memory:
-            client.cache_enabled = True
-            client._path.store = AnswerStore(None)
-        # every demo enterprise is another "account": its settled weeks differ by seed and end
-        enterprise = demo_api.enterprise
-        salt = f"demo:{enterprise.seed}:{enterprise.end}"
-        client._path.fingerprint = account_fingerprint(DEMO_API_KEY, salt)
-        return client
-
-    # -- what the client is ---------------------------------------------------------------
-
-    @property
-    def account_fingerprint(self) -> str:
-        """A one-way hash of the token that tells accounts apart (never the token)."""
-        return self._path.fingerprint
-
-    @property
-    def has_api_key(self) -> bool:
-        """Whether a token is set."""
-        return self._api_key is not None
-
-    @property
-    def is_demo(self) -> bool:
-        """Whether this client answers from the synthetic demo enterprise (in-process)."""
-        return self._is_demo
-
-    def now(self) -> pd.Timestamp:
-        """The current time as this client sees it (tz-aware, UTC)."""
-        if self._now is None:
-            return pd.Timestamp.now(tz="UTC")
-        now = self._now()
-        if isinstance(now, pd.Timestamp) and now.tzinfo is not None:
-            return now.tz_convert("UTC")
-        return to_timestamp(now, "now", "UTC")
-
-    # -- the metrics ----------------------------------------------------------------------
 
     def session_metrics(
         self,
@@ -448,106 +274,3 @@ class MetricsClient:
             )
             self._directory = (time.monotonic(), directory)
             return directory
-
-    def list_all(
-        self,
-        endpoint: Endpoint[Page[ItemT]],
-        params: Mapping[str, Any],
-        *,
-        page_size: int = PAGE_SIZE,
-        refresh: bool = False,
-    ) -> list[ItemT]:
-        """Follow a list's cursor pagination to the end (``first``/``after``/``end_cursor``).
-
-        Parameters
-        ----------
-        endpoint : Endpoint
-            A list endpoint (its model is a :class:`~metrics_toolkit.models.Page`).
-        params : mapping
-            Its filters, e.g. ``{"email": ...}``.
-        page_size : int, default 200
-            Entries asked for per request (``first``): 1 to 200, the API's bounds.
-        refresh : bool, default False
-            Ask the server even when the cache holds the pages.
-
-        Returns
-        -------
-        list
-            Every entry of every page, in the server's order.
-        """
-        page_size = check_positive_int(page_size, "page_size")
-        if page_size > PAGE_SIZE:
-            raise InvalidParameterError(
-                "page_size", f"got {page_size}; the API takes 1 to {PAGE_SIZE} per page"
-            )
-        items: list[ItemT] = []
-        after: str | None = None
-        while True:
-            query = {**params, "first": page_size}
-            if after is not None:
-                query["after"] = after
-            page = self.request(endpoint, query, refresh=refresh).data
-            items.extend(page.items)
-            if not page.has_next_page or not page.end_cursor:
-                return items
-            after = page.end_cursor
-
-    # -- the generic path ------------------------------------------------------------------
-
-    def request(
-        self, endpoint: Endpoint[ModelT], params: Mapping[str, Any], *, refresh: bool = False
-    ) -> Answer[ModelT]:
-        """GET one endpoint: from the answer store when it holds the answer, else the server
-        (with retries and the rate gate); a window longer than ``max_window`` is split.
-
-        Parameters
-        ----------
-        endpoint : Endpoint
-            What to call and how to parse and combine it.
-        params : mapping
-            Query parameters; lists are sent as repeated keys. A ``time_before`` (Unix seconds)
-            decides how long the answer is kept (see :class:`~metrics_toolkit.cache.CachePolicy`).
-        refresh : bool, default False
-            Do not read the store (the fresh answer is stored).
-
-        Returns
-        -------
-        Answer
-        """
-        return self._path.request(endpoint, params, refresh=refresh)
-
-    def cached_many(
-        self, endpoint: Endpoint[ModelT], queries: Sequence[Mapping[str, Any]]
-    ) -> list[Answer[ModelT] | None]:
-        """The stored answer of each query, or None: one lookup for all, never a request."""
-        return self._path.cached_many(endpoint, queries)
-
-    def batch(self) -> AbstractContextManager[None]:
-        """A context in which answers are written to the store together, when it ends."""
-        return self._path.batch()
-
-    def close(self) -> None:
-        """Write what is waiting to the store; close it and the connections."""
-        self._path.close()
-
-    def __enter__(self) -> MetricsClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        key = "set" if self._api_key else "not set"
-        store = self._path.store
-        if store is None:
-            cache = "off"
-        elif store.path is None:
-            cache = "memory"
-        else:
-            cache = str(self.cache_dir or "default")
-        return f"MetricsClient(base_url={self.base_url!r}, api_key=<{key}>, cache={cache!r})"
-
-    __str__ = __repr__
-
-    def __getstate__(self) -> dict[str, Any]:
-        raise TypeError("MetricsClient cannot be pickled (it holds a token and open connections)")
