@@ -48,7 +48,11 @@ __all__ = [
 ]
 
 #: The SQLite file inside the cache directory.
-CACHE_FILE_NAME = "http_cache.sqlite"
+CACHE_FILE_NAME = "answers.sqlite"
+#: Files of earlier versions' caches in the same directory, removed by :func:`clear_cache`.
+LEGACY_FILE_NAMES = ("http_cache.sqlite",)
+#: The layout of the file; a file with another is emptied and laid out anew.
+SCHEMA_VERSION = 1
 #: Owner-only permissions for the cache directory and its files (they hold account data).
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -147,6 +151,10 @@ class AnswerStore:
         if self.path is not None:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        if version != SCHEMA_VERSION:
+            connection.execute("DROP TABLE IF EXISTS responses")
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         connection.execute(SCHEMA)
         self._connection: sqlite3.Connection | None = connection
         self._secure_files()
@@ -258,7 +266,8 @@ def clear_cache(cache_dir: str | Path | None = None) -> int:
     """
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     removed = 0
-    for file in directory.glob(CACHE_FILE_NAME + "*"):
-        file.unlink()
-        removed += 1
+    for name in (CACHE_FILE_NAME, *LEGACY_FILE_NAMES):
+        for file in directory.glob(name + "*"):
+            file.unlink()
+            removed += 1
     return removed
