@@ -32,6 +32,7 @@ __all__ = [
     "BREAKDOWNS",
     "DEFAULT_WORKERS",
     "BucketFailure",
+    "Call",
     "FetchStats",
     "MetricsSource",
     "PartialFetchWarning",

@@ -55,7 +55,15 @@ import pandas as pd
 
 from .errors import InvalidParameterError
 
-__all__ = ["ACCEPTED_FREQS", "FreqLike", "Frequency", "parse_freq"]
+__all__ = [
+    "ACCEPTED_FREQS",
+    "FreqLike",
+    "Frequency",
+    "gap_end",
+    "localize_walls",
+    "parse_freq",
+    "wall_seconds",
+]
 
 #: What ``freq`` accepts, for error messages.
 ACCEPTED_FREQS = (

@@ -20,6 +20,8 @@ from metrics_toolkit.demo.protocol import JsonObject, clip_int64
 from metrics_toolkit.demo.rhythm import IntArray
 from metrics_toolkit.demo.sessions import NO_INDEX, ORIGINS, SIZES
 
+__all__ = ["MetricsAggregator"]
+
 _CODE_SHAPE: Final = (len(SIZES), len(ORIGINS), 2, 2, 2)
 _N_CODES: Final = len(SIZES) * len(ORIGINS) * 2 * 2 * 2
 

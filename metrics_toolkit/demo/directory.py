@@ -16,6 +16,22 @@ import numpy as np
 
 from metrics_toolkit.demo.rhythm import SECONDS_PER_DAY
 
+__all__ = [
+    "Organization",
+    "Playbook",
+    "Role",
+    "RoleAssignment",
+    "ServiceUser",
+    "User",
+    "headcounts",
+    "hex_id",
+    "make_organizations",
+    "make_playbooks",
+    "make_roles",
+    "make_service_users",
+    "make_users",
+]
+
 EMAIL_DOMAIN: Final = "acme-corp.example"
 
 # Organizations: name, headcount, max ACUs per session, max ACUs per billing cycle.

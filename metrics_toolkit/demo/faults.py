@@ -39,6 +39,8 @@ from urllib.parse import parse_qsl
 from metrics_toolkit.demo.protocol import DemoResponse
 from metrics_toolkit.demo.simulator import SESSION_METRICS_PATH
 
+__all__ = ["Fault", "FaultPlan", "drift_body", "half", "html_response", "text_response"]
+
 DEFAULT_RETRY_AFTER: Final = "1"
 DEFAULT_SLOW_SECONDS: Final = 2.0
 SERVER_ERROR_STATUSES: Final = (500, 502, 503, 504)

@@ -35,6 +35,16 @@ from metrics_toolkit.demo.protocol import (
     validation_error,
 )
 
+__all__ = [
+    "encode_cursor",
+    "list_organizations",
+    "list_playbooks",
+    "list_service_users",
+    "list_users",
+    "page",
+    "page_parameters",
+]
+
 DEFAULT_PAGE_SIZE: Final = 100
 MAX_PAGE_SIZE: Final = 200
 CURSOR_PREFIX: Final = "demo-cursor:"

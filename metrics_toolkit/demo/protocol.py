@@ -18,6 +18,22 @@ from urllib.parse import parse_qsl
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
+__all__ = [
+    "DemoResponse",
+    "RequestError",
+    "clip_int64",
+    "error",
+    "header",
+    "id_list",
+    "json_response",
+    "last",
+    "optional_value",
+    "parse_query",
+    "required_integer",
+    "time_window",
+    "validation_error",
+]
+
 JSON_CONTENT_TYPE: Final = "application/json"
 INT64_MIN: Final = int(np.iinfo(np.int64).min)
 INT64_MAX: Final = int(np.iinfo(np.int64).max)

@@ -13,6 +13,8 @@ from typing import Any, Final, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+__all__ = ["creation_times", "draw_categories", "frozen", "hourly_counts", "weekdays_and_holidays"]
+
 SECONDS_PER_HOUR: Final = 3600
 SECONDS_PER_DAY: Final = 86400
 SECONDS_PER_YEAR: Final = 365 * SECONDS_PER_DAY

@@ -32,6 +32,8 @@ from metrics_toolkit.demo.rhythm import (
     weekdays_and_holidays,
 )
 
+__all__ = ["SearchLog", "make_searches"]
+
 SEARCH_STREAM: Final = 2
 """The search log draws from ``numpy.random.default_rng([seed, SEARCH_STREAM])``.
 

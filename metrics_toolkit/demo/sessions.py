@@ -42,6 +42,8 @@ from metrics_toolkit.demo.rhythm import (
     hourly_counts,
 )
 
+__all__ = ["SessionLog", "make_sessions"]
+
 ORIGINS: Final = (
     "api",
     "automation",

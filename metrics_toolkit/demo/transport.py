@@ -27,6 +27,8 @@ from urllib3 import HTTPResponse
 
 from metrics_toolkit.demo.simulator import DemoAPI
 
+__all__ = ["DEMO_BASE_URL", "DemoAdapter"]
+
 DEMO_BASE_URL: Final = "https://demo.metrics-toolkit.invalid"
 
 
