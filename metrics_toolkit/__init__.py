@@ -3,13 +3,16 @@
 >>> import metrics_toolkit as mt
 >>> client = mt.MetricsClient.demo()          # the synthetic demo enterprise, no key needed
 >>> weekly = client.session_metrics_frame("2026-09-01", "2026-11-01", freq="week")
+
+The names are loaded when first used (``mt.MetricsClient`` loads the client, pydantic and the
+models): ``import metrics_toolkit`` stays cheap for the command line and for notebooks that
+only need a few names. Type checkers and IDEs see the imports below ``TYPE_CHECKING``.
 """
 
-from ._endpoints import Answer, Endpoint
+import importlib as _importlib
+import typing as _typing
+
 from .buckets import Bucket, time_buckets
-from .cache import CachePolicy, clear_cache, default_cache_dir
-from .client import MetricsClient
-from .combine import combine_metrics
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -31,16 +34,22 @@ from .errors import (
     ServerError,
     TokenFormatWarning,
 )
-from .fetch import BucketFailure, FetchStats, MetricsSource, fetch_series
-from .frames import add_derived, long_frame, rollup, wide_frame
-from .models import (
-    HTTPValidationError,
-    SearchMetrics,
-    SessionCountsByOrigin,
-    SessionCountsBySize,
-    SessionMetrics,
-    ValidationErrorItem,
-)
+
+if _typing.TYPE_CHECKING:
+    from ._endpoints import Answer, Endpoint
+    from .cache import CachePolicy, clear_cache, default_cache_dir
+    from .client import MetricsClient
+    from .combine import combine_metrics
+    from .fetch import BucketFailure, FetchStats, MetricsSource, fetch_series
+    from .frames import add_derived, long_frame, rollup, wide_frame
+    from .models import (
+        HTTPValidationError,
+        SearchMetrics,
+        SessionCountsByOrigin,
+        SessionCountsBySize,
+        SessionMetrics,
+        ValidationErrorItem,
+    )
 
 __version__ = "0.1.0"
 
@@ -89,3 +98,49 @@ __all__ = [
     "time_buckets",
     "wide_frame",
 ]
+
+
+#: Where each public name lives, loaded on first use.
+_LAZY_NAMES: dict[str, str] = {
+    "Answer": "_endpoints",
+    "BucketFailure": "fetch",
+    "CachePolicy": "cache",
+    "Endpoint": "_endpoints",
+    "FetchStats": "fetch",
+    "HTTPValidationError": "models",
+    "MetricsClient": "client",
+    "MetricsSource": "fetch",
+    "SearchMetrics": "models",
+    "SessionCountsByOrigin": "models",
+    "SessionCountsBySize": "models",
+    "SessionMetrics": "models",
+    "ValidationErrorItem": "models",
+    "add_derived": "frames",
+    "clear_cache": "cache",
+    "combine_metrics": "combine",
+    "default_cache_dir": "cache",
+    "fetch_series": "fetch",
+    "long_frame": "frames",
+    "rollup": "frames",
+    "wide_frame": "frames",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Load a public name, or a submodule, on first use (PEP 562)."""
+    module = _LAZY_NAMES.get(name)
+    if module is not None:
+        value: object = getattr(_importlib.import_module(f".{module}", __name__), name)
+    elif not name.startswith("__"):
+        try:
+            value = _importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

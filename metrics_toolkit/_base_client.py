@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
-from requests.adapters import BaseAdapter
 
 from ._constants import (
     DEFAULT_BACKOFF,
@@ -49,6 +48,8 @@ from .params import (
 )
 
 if TYPE_CHECKING:
+    from requests.adapters import BaseAdapter
+
     from .demo import DemoAPI
 
 __all__ = ["BaseClient"]
@@ -104,7 +105,7 @@ class BaseClient:
         if max_window is not None:
             check_duration(max_window, "max_window", minimum=dt.timedelta(seconds=1))
         self.max_window = max_window
-        if transport is not None and not isinstance(transport, BaseAdapter):
+        if transport is not None and not callable(getattr(transport, "send", None)):
             raise InvalidParameterError(
                 "transport", f"got {type(transport).__name__}; expected a requests BaseAdapter"
             )

@@ -22,7 +22,7 @@ import pandas as pd
 import pydantic
 
 from ._endpoints import Answer, Endpoint
-from ._transport import Transport, with_query
+from ._transport import Transport
 from .buckets import fixed_spans
 from .cache import AnswerStore, CachePolicy, cache_key
 from .combine import combine_answers
@@ -170,9 +170,10 @@ class RequestPath:
         self.transport.close()
 
     def _key(self, endpoint: Endpoint[Any], params: Mapping[str, Any]) -> str:
-        return cache_key(
-            self.fingerprint, with_query(self.transport.base_url + endpoint.path, params)
-        )
+        """The store's key: the account, the URL and the query in sorted order (the same call
+        has the same key however its parameters were ordered)."""
+        query = repr(sorted(params.items()))
+        return cache_key(self.fingerprint, f"{self.transport.base_url}{endpoint.path}?{query}")
 
     def _now_seconds(self) -> int:
         return int(self.now().timestamp())

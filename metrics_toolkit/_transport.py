@@ -8,9 +8,10 @@ Why urllib3 rather than a ``requests.Session``: measured against a loopback serv
 latency, ``Session.get`` costs 0.93 ms of CPU per call (0.65 ms without ``trust_env``): merging
 settings, cookies and hooks on every request. A urllib3 connection pool, which requests itself
 sends through, costs 0.29 ms for the same call. A series runs 8 workers on one GIL, so that CPU
-is what separates a fetch from the latency floor. requests is still what reads the proxy
-settings, and a requests transport adapter may be given instead of the pool (``adapter=``: the
-demo enterprise answers in-process through one, and so do test fixtures).
+is what separates a fetch from the latency floor. The proxy for the host is read from the
+environment as the standard library reads it (``HTTPS_PROXY``, ``NO_PROXY``), once per client.
+A requests transport adapter may be given instead of the pool (``adapter=``: the demo enterprise
+answers in-process through one, and so do test fixtures); requests is imported only then.
 """
 
 from __future__ import annotations
@@ -25,13 +26,12 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import urlencode, urlsplit
+from urllib.request import getproxies_environment, proxy_bypass_environment  # type: ignore[attr-defined]
 
 import pydantic
-import requests
 import urllib3
-from requests.adapters import BaseAdapter
 
 from ._constants import DEFAULT_POOL_SIZE, MAX_BACKOFF, MAX_RETRY_AFTER, TOKEN_MASK
 from .errors import (
@@ -45,7 +45,10 @@ from .errors import (
 )
 from .models import APIModel
 
-__all__ = ["RateGate", "Reply", "Sent", "Transport", "with_query"]
+if TYPE_CHECKING:
+    from requests.adapters import BaseAdapter
+
+__all__ = ["RateGate", "Reply", "Sent", "Transport", "environment_proxies", "with_query"]
 
 logger = logging.getLogger("metrics_toolkit")
 
@@ -163,7 +166,7 @@ class Transport:
         if api_key is not None:
             self._headers["Authorization"] = f"Bearer {api_key}"
         # One host: its proxy and CA bundle are read from the environment once, not per call.
-        self.proxies: dict[str, str] = dict(requests.utils.get_environ_proxies(base_url))
+        self.proxies: dict[str, str] = environment_proxies(base_url)
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         self.verify: bool | str = bundle or True
         self._adapter = adapter
@@ -256,6 +259,8 @@ class Transport:
                     f"connection failed: {type(reason).__name__}", url=url
                 ) from None
             return Reply(response.status, response.headers, response.data)
+        import requests  # only for an adapter: the demo and test doubles
+
         assert self._adapter is not None
         prepared = requests.Request("GET", url, headers=self._headers).prepare()
         try:
@@ -290,6 +295,15 @@ class Transport:
 def with_query(url: str, params: Mapping[str, Any]) -> str:
     """The URL as sent (lists as repeated keys): for the answer store's keys and for messages."""
     return f"{url}?{urlencode(params, doseq=True)}" if params else url
+
+
+def environment_proxies(url: str) -> dict[str, str]:
+    """The proxies the environment sets for ``url``'s host (none when ``NO_PROXY`` names it)."""
+    proxies = getproxies_environment()
+    host = urlsplit(url).hostname or ""
+    if not proxies or proxy_bypass_environment(host, proxies):
+        return {}
+    return {key: value for key, value in proxies.items() if key != "no"}
 
 
 def _pool_manager(

@@ -5,8 +5,7 @@ in Unix seconds (UTC). Adjacent buckets share their boundary, so they neither ov
 a gap, and their union is exactly the requested range.
 
 The frequency (``freq``) is parsed by :mod:`metrics_toolkit.frequencies`, which lists every
-spelling (``"day"``, ``"week"``, ``"week-sunday"``, ``"W-SAT"``, ``"month"``, ``"quarter"``,
-``"year"``, ``"6h"``, timedeltas, pandas offsets); its names are re-exported here.
+spelling (``"day"``, ``"week"``, ``"W-SAT"``, ``"6h"``, timedeltas, offsets...); re-exported here.
 
 Alignment
 ---------
@@ -93,6 +92,7 @@ MAX_BUCKETS = 100_000
 WALL_MARGIN_SECONDS = 2 * SECONDS_PER_DAY
 
 _Seconds: TypeAlias = npt.NDArray[np.int64]
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
 @dataclass(frozen=True)
@@ -478,8 +478,8 @@ def _calendar_boundaries(low: int, high: int, frequency: Frequency, zone: str) -
 
 
 def _epoch_seconds(stamp: pd.Timestamp) -> int:
-    """Unix seconds (UTC) of a tz-aware timestamp, floored."""
-    return int((stamp - UNIX_EPOCH) // ONE_SECOND)
+    """Unix seconds (UTC) of a tz-aware timestamp, floored, read in the stamp's own unit."""
+    return int(stamp.asm8.view("i8")) // _PER_SECOND[stamp.unit]
 
 
 def _stamp(seconds: int, zone: str) -> pd.Timestamp:

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._constants import DEFAULT_PORT, DEFAULT_WEEKS, DEFAULT_WORKERS
+from ._vocabulary import KINDS
 from .client import MetricsClient
 from .directory import looks_like_id
 from .errors import InsecureTransportError, InvalidParameterError, MetricsError
@@ -69,14 +71,17 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--end", required=True, help="last day/time (ISO 8601), exclusive")
     fetch.add_argument("--freq", default="week", help="day, week, month, quarter, year, or 6h..")
     fetch.add_argument("--tz", default="UTC", help="IANA time zone of the calendar (UTC)")
-    fetch.add_argument(
-        "--by", choices=["org", "user", "service_user", "playbook"], help="break down by"
-    )
+    fetch.add_argument("--by", choices=list(KINDS), help="break down by")
     fetch.add_argument(
         "--ids", action="append", help="ids or names to break down by (repeat or comma-join)"
     )
     _add_filters(fetch)
-    fetch.add_argument("--workers", type=int, default=8, help="requests in flight (8)")
+    fetch.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"requests in flight ({DEFAULT_WORKERS})",
+    )
     fetch.add_argument(
         "--on-error",
         choices=["raise", "mark"],
@@ -95,7 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--tz", default="UTC", help="IANA time zone of the calendar (UTC)")
     report.add_argument("--org", action="append", help="organizations to focus on (ids or names)")
     report.add_argument("--playbook", action="append", help="playbooks to focus on (ids or titles)")
-    report.add_argument("--weeks", type=int, default=12, help="weeks of history (12)")
+    report.add_argument(
+        "--weeks", type=int, default=DEFAULT_WEEKS, help=f"weeks of history ({DEFAULT_WEEKS})"
+    )
     report.add_argument("--out", help="output .html file (default: reports/weekly-WEEK.html)")
     _add_connection(report)
     report.set_defaults(run=_report)
@@ -109,7 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve-demo", help="serve the demo API over HTTP on 127.0.0.1", description=_serve.__doc__
     )
-    serve.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (8765)")
+    serve.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 ({DEFAULT_PORT})"
+    )
     serve.add_argument("--latency-ms", type=float, default=0.0, help="added per request (0)")
     serve.add_argument(
         "--fault-rate", type=float, default=0.0, help="share of requests that fail transiently"
@@ -118,7 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--now", help="the demo's 'now' (ISO 8601; default: the last hour)")
     serve.set_defaults(run=_serve)
 
-    clear = commands.add_parser("cache-clear", help="delete the HTTP cache")
+    clear = commands.add_parser("cache-clear", help="delete the answer cache")
     clear.add_argument("--cache-dir", help="the cache directory (default: the user's)")
     clear.set_defaults(run=_cache_clear)
     return parser
@@ -138,8 +147,8 @@ def _add_connection(parser: argparse.ArgumentParser) -> None:
         "--demo", action="store_true", help="use the synthetic demo enterprise (no key)"
     )
     parser.add_argument("--base-url", help="API base URL (DEVIN_API_BASE_URL)")
-    parser.add_argument("--no-cache", action="store_true", help="do not use the HTTP cache")
-    parser.add_argument("--cache-dir", help="where the HTTP cache lives")
+    parser.add_argument("--no-cache", action="store_true", help="do not use the answer cache")
+    parser.add_argument("--cache-dir", help="where the answer cache lives")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

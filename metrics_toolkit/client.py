@@ -258,7 +258,7 @@ class MetricsClient(BaseClient):
     def directory(self, *, refresh: bool = False) -> Directory:
         """Organizations, users, service users (inactive ones too) and playbooks, with lookups.
 
-        Kept for ``directory_ttl`` (in memory, and in the HTTP cache when it is on);
+        Kept for ``directory_ttl`` (in memory, and in the answer cache when it is on);
         ``refresh=True`` asks the server again.
         """
         with self._directory_lock:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import subprocess
+import sys
 from types import ModuleType
 
 import pytest
@@ -33,12 +35,28 @@ def defined_here(module: ModuleType) -> dict[str, object]:
 
 
 def test_the_top_level_exports_exactly_its_public_names() -> None:
+    for name in mt.__all__:
+        getattr(mt, name)  # the lazy ones are loaded
     public = sorted(
         name
-        for name, value in vars(mt).items()
-        if not name.startswith("_") and not inspect.ismodule(value)
+        for name in dir(mt)
+        if not name.startswith("_") and not inspect.ismodule(getattr(mt, name))
     )
     assert sorted(set(mt.__all__) - {"__version__"}) == public
+    for name, module in mt._LAZY_NAMES.items():  # each lazy name is where the table says
+        assert getattr(mt, name) is getattr(
+            importlib.import_module(f"metrics_toolkit.{module}"), name
+        )
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        mt.nothing_here  # noqa: B018
+
+
+def test_importing_the_package_loads_no_heavy_dependency() -> None:
+    heavy = ("pydantic", "urllib3", "requests", "matplotlib", "ipywidgets", "tqdm", "sqlite3")
+    code = f"import sys, metrics_toolkit; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("name", MODULES)

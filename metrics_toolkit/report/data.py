@@ -89,7 +89,7 @@ def connect(
         The API's base URL (default ``DEVIN_API_BASE_URL``, then ``https://api.devin.ai``);
         ignored by the demo.
     cache : bool, default True
-        Keep answers in the HTTP cache.
+        Keep answers in the answer cache.
     cache_dir : str or pathlib.Path, optional
         Where the cache lives (default the user's cache directory). The demo's cache stays in
         memory: its enterprise is generated anew every hour.

@@ -190,9 +190,9 @@ def render_weekly_report(
     base_url : str, optional
         The API's base URL (default ``DEVIN_API_BASE_URL``, then ``https://api.devin.ai``).
     cache : bool, default True
-        Use the HTTP cache.
+        Use the answer cache.
     cache_dir : path, optional
-        Where the HTTP cache lives.
+        Where the answer cache lives.
 
     Returns
     -------
