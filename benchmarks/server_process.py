@@ -1,9 +1,11 @@
-"""The demo server in a child process, so that its CPU time is not the benchmark's.
+"""The benchmarks' server in a child process, so that its CPU time is not the benchmark's.
 
-A :class:`~metrics_toolkit.demo.DemoServer` started in this process would share the GIL and
-``time.process_time`` with the client being measured. :class:`ServerProcess` starts one in a
-child Python (``python -m benchmarks.server_process``) and talks to it over the child's
-standard input and output: one line per command.
+A server started in this process would share the GIL and ``time.process_time`` with the client
+being measured. :class:`ServerProcess` starts one in a child Python (``python -m
+benchmarks.server_process``): by default the lean :class:`~.loopback_server.LoopbackServer`,
+independent of the toolkit, answering with the demo enterprise's numbers (``--server demo``
+runs the project's own :class:`~metrics_toolkit.demo.DemoServer` instead). It talks to the child
+over its standard input and output: one line per command.
 
 Protocol: the child prints ``url <base url>`` once it listens; then, for each line ``count`` it
 reads, it prints ``count <requests received so far>``; at end of input it stops.
@@ -21,8 +23,12 @@ from types import TracebackType
 
 from metrics_toolkit.demo import DemoAPI, DemoServer, generate_enterprise
 
+from .loopback_server import LoopbackServer
+
 __all__ = ["ServerProcess", "main"]
 
+#: The servers the child can run, the default first.
+SERVERS = ("loopback", "demo")
 #: Seconds to wait for the child to exit once its input is closed.
 STOP_TIMEOUT = 60.0
 #: The directory holding the ``benchmarks`` package.
@@ -136,10 +142,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--end", required=True, help="tz-aware ISO end of the enterprise")
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        default=SERVERS[0],
+        help="loopback: the lean asyncio server (default); demo: the project's DemoServer",
+    )
     args = parser.parse_args(argv)
     end = dt.datetime.fromisoformat(args.end)
     api = DemoAPI(generate_enterprise(seed=args.seed, end=end))
-    with DemoServer(api, latency=args.latency) as server:
+    server_class = LoopbackServer if args.server == "loopback" else DemoServer
+    with server_class(api, latency=args.latency) as server:
         print(f"url {server.url}", flush=True)
         for line in sys.stdin:
             if line.strip() == "count":
