@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: Packages whose versions are recorded with the results.
-RECORDED_PACKAGES = ("requests", "requests-cache", "urllib3", "pandas", "numpy", "pydantic")
+RECORDED_PACKAGES = ("requests", "urllib3", "pandas", "numpy", "pydantic")
 
 
 @dataclass

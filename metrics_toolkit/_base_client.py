@@ -251,6 +251,7 @@ class BaseClient:
             items.extend(page.items)
             if not page.has_next_page or not page.end_cursor:
                 return items
+            after = page.end_cursor
 
     def request(
         self, endpoint: Endpoint[ModelT], params: Mapping[str, Any], *, refresh: bool = False
