@@ -36,7 +36,7 @@ from .errors import (
 )
 
 if _typing.TYPE_CHECKING:
-    from ._endpoints import Answer, Endpoint
+    from ._endpoints import SEARCH_METRICS, SESSION_METRICS, Answer, Endpoint
     from .cache import CachePolicy, clear_cache, default_cache_dir
     from .client import MetricsClient
     from .combine import combine_metrics
@@ -54,6 +54,8 @@ if _typing.TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "SEARCH_METRICS",
+    "SESSION_METRICS",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -103,6 +105,8 @@ __all__ = [
 #: Where each public name lives, loaded on first use.
 _LAZY_NAMES: dict[str, str] = {
     "Answer": "_endpoints",
+    "SEARCH_METRICS": "_endpoints",
+    "SESSION_METRICS": "_endpoints",
     "BucketFailure": "fetch",
     "CachePolicy": "cache",
     "Endpoint": "_endpoints",

@@ -27,7 +27,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 from urllib.request import getproxies_environment, proxy_bypass_environment  # type: ignore[attr-defined]
 
 import pydantic
@@ -172,8 +172,12 @@ class Transport:
         self._adapter = adapter
         self._timeouts = urllib3.Timeout(connect=timeout, read=timeout)
         self._pool: urllib3.PoolManager | None = None
+        self._host: urllib3.HTTPConnectionPool | None = None
+        self._origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url))
         if adapter is None:
             self._pool = _pool_manager(base_url, self.proxies, bundle, pool_size)
+            if not self.proxies:  # the host's own pool: no URL parsed per call
+                self._host = self._pool.connection_from_url(base_url)
 
     def get(
         self, path: str, params: Mapping[str, Any], *, model: type[ModelT], permission: str
@@ -244,13 +248,7 @@ class Transport:
     def _send(self, url: str) -> Reply:
         if self._pool is not None:
             try:
-                response = self._pool.urlopen(
-                    "GET",
-                    url,
-                    headers=self._headers,
-                    retries=REDIRECTS_ONLY,
-                    timeout=self._timeouts,
-                )
+                response = self._open(url)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 reason = getattr(exc, "reason", None) or exc  # MaxRetryError wraps the cause
                 if isinstance(reason, urllib3.exceptions.TimeoutError):
@@ -272,6 +270,33 @@ class Transport:
         except requests.RequestException as exc:
             raise APIConnectionError(f"connection failed: {type(exc).__name__}", url=url) from None
         return Reply(answer.status_code, answer.headers, answer.content)
+
+    def _open(self, url: str) -> urllib3.BaseHTTPResponse:
+        """GET through the host's pool; a redirect is followed through the pool manager, without
+        the token when it leads to another host (as requests does)."""
+        assert self._pool is not None
+        if self._host is None:
+            return self._pool.urlopen(
+                "GET", url, headers=self._headers, retries=REDIRECTS_ONLY, timeout=self._timeouts
+            )
+        response = self._host.urlopen(
+            "GET",
+            url[len(self._origin) :],
+            headers=self._headers,
+            retries=False,
+            redirect=False,
+            timeout=self._timeouts,
+        )
+        location = response.get_redirect_location()
+        if not location:
+            return response
+        target = urljoin(url, location)
+        headers = self._headers
+        if urlsplit(target).netloc != urlsplit(url).netloc:
+            headers = {k: v for k, v in headers.items() if k != "Authorization"}
+        return self._pool.urlopen(
+            "GET", target, headers=headers, retries=REDIRECTS_ONLY, timeout=self._timeouts
+        )
 
     def _status_error(self, reply: Reply, url: str, permission: str) -> MetricsError:
         text = _masked(reply.body.decode("utf-8", errors="replace"), self._secret)

@@ -9,6 +9,7 @@ thread pool and puts the answers back in bucket order. It knows the client only 
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +42,11 @@ __all__ = [
 ]
 
 ON_ERROR = ("raise", "mark")
+
+
+class _Stopped(Exception):
+    """A call not started because the fetch was interrupted."""
+
 
 ModelT = TypeVar("ModelT", bound=APIModel)
 
@@ -404,27 +410,39 @@ def _fetch_missing(
     missing = [index for index, row in enumerate(results) if row is None]
     if not missing:
         return
+    stop = threading.Event()  # set on Ctrl-C: workers start no new call
+
+    def answer(params: dict[str, Any]) -> Answer[Any]:
+        if stop.is_set():
+            raise _Stopped
+        try:
+            return client.request(endpoint, params, refresh=True)
+        except BaseException as error:
+            if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit
+                stop.set()
+            raise
+
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(missing)))
     try:
-        futures = {
-            executor.submit(client.request, endpoint, calls[index].params, refresh=True): index
-            for index in missing
-        }
+        futures = {executor.submit(answer, calls[index].params): index for index in missing}
         for future in concurrent.futures.as_completed(futures):
             index = futures[future]
             call = calls[index]
             try:
-                answer = future.result()
+                answer_of_call = future.result()
+            except _Stopped:
+                continue  # the interrupt itself is raised from its own call
             except MetricsError as error:
                 stats.failed += 1
                 stats.failures.append(BucketFailure(call.bucket, call.group, error))
                 message = f"{type(error).__name__}: {error}"
                 results[index] = Row(call.bucket, call.group, None, message)
             else:
-                stats.from_cache += answer.from_cache
-                stats.fetched += not answer.from_cache
-                stats.requests += answer.attempts
-                results[index] = Row(call.bucket, call.group, answer.data)
+                stats.from_cache += answer_of_call.from_cache
+                stats.fetched += not answer_of_call.from_cache
+                stats.requests += answer_of_call.attempts
+                results[index] = Row(call.bucket, call.group, answer_of_call.data)
             advance(1)
     finally:
+        stop.set()
         executor.shutdown(wait=True, cancel_futures=True)
