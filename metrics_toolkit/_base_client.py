@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -125,7 +126,7 @@ class BaseClient:
             AnswerStore(self.cache_dir or default_cache_dir()) if self.cache_enabled else None,
             fingerprint=account_fingerprint(self._api_key),
             policy=self.cache_policy,
-            now=self.now,
+            now_seconds=self._now_seconds,
             directory_ttl=self.directory_ttl,
             max_window=max_window,
         )
@@ -206,7 +207,14 @@ class BaseClient:
             return now.tz_convert("UTC")
         return to_timestamp(now, "now", "UTC")
 
-    # -- the metrics ----------------------------------------------------------------------
+    def _now_seconds(self) -> int:
+        """:meth:`now` as Unix seconds, without building a timestamp when it can be avoided."""
+        if self._now is None:
+            return int(time.time())
+        now = self._now()
+        if isinstance(now, pd.Timestamp | dt.datetime) and now.tzinfo is not None:
+            return int(now.timestamp())
+        return int(self.now().timestamp())
 
     # -- the generic path ------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-import pandas as pd
 import pydantic
 
 from ._endpoints import Answer, Endpoint
@@ -47,8 +46,8 @@ class RequestPath:
         The account's fingerprint, part of every key.
     policy : CachePolicy
         How long windows are kept.
-    now : callable
-        The current time, tz-aware (for whether a window is settled).
+    now_seconds : callable
+        The current time in Unix seconds (for whether a window is settled).
     directory_ttl : datetime.timedelta
         How long answers of endpoints without a window (lists) are kept.
     max_window : datetime.timedelta, optional
@@ -62,7 +61,7 @@ class RequestPath:
         *,
         fingerprint: str,
         policy: CachePolicy,
-        now: Callable[[], pd.Timestamp],
+        now_seconds: Callable[[], int],
         directory_ttl: dt.timedelta,
         max_window: dt.timedelta | None,
     ) -> None:
@@ -70,7 +69,7 @@ class RequestPath:
         self.store = store
         self.fingerprint = fingerprint
         self.policy = policy
-        self.now = now
+        self.now_seconds = now_seconds
         self.directory_ttl = directory_ttl
         self.max_window = max_window
         self._batches = 0
@@ -96,7 +95,7 @@ class RequestPath:
         sent = self.transport.get(
             endpoint.path, params, model=endpoint.model, permission=endpoint.permission
         )
-        expire_after = self._expire_after(endpoint, params, self._now_seconds())
+        expire_after = self._expire_after(endpoint, params, self.now_seconds())
         if self.store is not None and expire_after is not None:
             self.store.put(self._key(endpoint, params), sent.body, expire_after)
             if not self._batches:
@@ -112,7 +111,7 @@ class RequestPath:
         """
         if self.store is None:
             return [None] * len(queries)
-        now = self._now_seconds()
+        now = self.now_seconds()
         parts = [
             [
                 self._key(endpoint, window)
@@ -174,9 +173,6 @@ class RequestPath:
         has the same key however its parameters were ordered)."""
         query = repr(sorted(params.items()))
         return cache_key(self.fingerprint, f"{self.transport.base_url}{endpoint.path}?{query}")
-
-    def _now_seconds(self) -> int:
-        return int(self.now().timestamp())
 
     def _expire_after(
         self, endpoint: Endpoint[Any], params: Mapping[str, Any], now: int
