@@ -27,7 +27,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-from urllib.parse import quote_plus, urljoin, urlsplit
+from urllib.parse import quote_plus, unquote, urljoin, urlsplit
 from urllib.request import getproxies_environment, proxy_bypass_environment  # type: ignore[attr-defined]
 
 import pydantic
@@ -48,7 +48,15 @@ from .models import APIModel
 if TYPE_CHECKING:
     from requests.adapters import BaseAdapter
 
-__all__ = ["RateGate", "Reply", "Sent", "Transport", "environment_proxies", "with_query"]
+__all__ = [
+    "RateGate",
+    "Reply",
+    "Sent",
+    "Transport",
+    "environment_proxies",
+    "same_origin",
+    "with_query",
+]
 
 logger = logging.getLogger("metrics_toolkit")
 
@@ -251,7 +259,11 @@ class Transport:
                 response = self._open(url)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 reason = getattr(exc, "reason", None) or exc  # MaxRetryError wraps the cause
-                if isinstance(reason, urllib3.exceptions.TimeoutError):
+                # a refused connection is a NewConnectionError, which urllib3 2 derives from
+                # ConnectTimeoutError: it is not a timeout
+                if isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
+                    reason, urllib3.exceptions.NewConnectionError
+                ):
                     raise APITimeoutError(f"no answer within {self.timeout:g} s", url=url) from None
                 raise APIConnectionError(
                     f"connection failed: {type(reason).__name__}", url=url
@@ -292,7 +304,7 @@ class Transport:
             return response
         target = urljoin(url, location)
         headers = self._headers
-        if urlsplit(target).netloc != urlsplit(url).netloc:
+        if not same_origin(target, url):  # another host, port or scheme (https -> http)
             headers = {k: v for k, v in headers.items() if k != "Authorization"}
         return self._pool.urlopen(
             "GET", target, headers=headers, retries=REDIRECTS_ONLY, timeout=self._timeouts
@@ -343,19 +355,38 @@ def environment_proxies(url: str) -> dict[str, str]:
     return {key: value for key, value in proxies.items() if key != "no"}
 
 
+def same_origin(first: str, second: str) -> bool:
+    """Whether two URLs share scheme, host and port (the token may follow a redirect only then)."""
+    a, b = urlsplit(first), urlsplit(second)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
 def _pool_manager(
     base_url: str, proxies: Mapping[str, str], bundle: str | None, pool_size: int
 ) -> urllib3.PoolManager:
-    """Connections to one host, through the environment's proxy for it, if any."""
+    """Connections to one host, through the environment's proxy for it, if any.
+
+    TLS is always verified: against ``bundle`` (a file, or a directory of hashed certificates,
+    as requests takes ``REQUESTS_CA_BUNDLE``), else certifi's bundle. A proxy URL's user and
+    password are sent as ``Proxy-Authorization``.
+    """
     options: dict[str, Any] = {"num_pools": 4, "maxsize": pool_size, "block": False}
     if base_url.startswith("https:"):
         options["cert_reqs"] = "CERT_REQUIRED"
-        options["ca_certs"] = bundle or _default_ca_bundle()
+        if bundle and os.path.isdir(bundle):
+            options["ca_cert_dir"] = bundle
+        else:
+            options["ca_certs"] = bundle or _default_ca_bundle()
     scheme = base_url.split(":", 1)[0]
     proxy = proxies.get(scheme) or proxies.get("all")
-    if proxy:
-        return urllib3.ProxyManager(proxy, **options)
-    return urllib3.PoolManager(**options)
+    if not proxy:
+        return urllib3.PoolManager(**options)
+    parts = urlsplit(proxy)
+    if parts.username is not None:
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        options["proxy_headers"] = urllib3.make_headers(proxy_basic_auth=credentials)
+        proxy = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    return urllib3.ProxyManager(proxy, **options)
 
 
 def _default_ca_bundle() -> str | None:
