@@ -60,7 +60,8 @@ def combine_answers(endpoint: Endpoint[ModelT], parts: Sequence[ModelT]) -> Mode
     counts (integers, nested ones too, unknown ones too) are summed; a mean is re-weighted by
     its weight (0.0 when the weight sums to 0, as the API sends); a state takes the last
     window's value. A field that is not an integer and has no rule (a median, a label)
-    cannot be combined: it is kept when every part agrees, else it is None.
+    cannot be combined: it is kept when every part agrees, else it is None. A field that some
+    window did not send is None (a nested count is left out): never a smaller total.
 
     Parameters
     ----------
@@ -81,26 +82,42 @@ def combine_answers(endpoint: Endpoint[ModelT], parts: Sequence[ModelT]) -> Mode
     dumped = [part.model_dump() for part in parts]
     combined: dict[str, Any] = {}
     for key in dict.fromkeys(k for d in dumped for k in d):
-        values = [d[key] for d in dumped if key in d]
+        if any(key not in d for d in dumped):
+            combined[key] = None  # not sent for every window: no total, not a smaller one
+            continue
+        values = [d[key] for d in dumped]
         rule = endpoint.fields.get(key)
         if rule is not None and rule.rule is Rule.MEAN and rule.weight is not None:
-            weights = [d[rule.weight] for d in dumped if key in d]
+            weights = [d[rule.weight] for d in dumped]
             total = sum(weights)
             weighted = sum(v * w for v, w in zip(values, weights, strict=True))
             combined[key] = weighted / total if total else 0.0
         elif rule is not None and rule.rule is Rule.STATE:
             combined[key] = values[-1]
         elif all(isinstance(v, dict) for v in values):
-            counts: dict[str, Any] = {}
-            for value in values:
-                for name, count in value.items():
-                    counts[name] = counts.get(name, 0) + count
-            combined[key] = counts
-        elif all(type(v) is int for v in values):
-            combined[key] = sum(values)
+            combined[key] = _combine_nested(values)
         else:
-            combined[key] = values[0] if all(v == values[0] for v in values) else None
+            combined[key] = _combine_values(values)
     return endpoint.model.model_validate(combined)
+
+
+def _combine_values(values: list[Any]) -> Any:
+    """Integers summed; anything else kept when every part agrees, else None."""
+    if all(type(v) is int for v in values):
+        return sum(values)
+    return values[0] if all(v == values[0] for v in values) else None
+
+
+def _combine_nested(values: list[dict[str, Any]]) -> dict[str, Any]:
+    """Nested counts key by key; a key missing from a part, or not combinable, is left out
+    (its column is then NA rather than a smaller number)."""
+    combined = {}
+    for name in dict.fromkeys(k for value in values for k in value):
+        if all(name in value for value in values):
+            total = _combine_values([value[name] for value in values])
+            if total is not None:
+                combined[name] = total
+    return combined
 
 
 def combine_metrics(parts: Sequence[SessionMetrics]) -> SessionMetrics:

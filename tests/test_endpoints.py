@@ -184,3 +184,19 @@ def test_the_vocabulary_is_the_models_words() -> None:
     assert SESSION_METRICS.fields[words.AVERAGE].weight == words.SESSIONS
     assert words.origin_label("webapp") == "Web app" and words.origin_label("new_one") == "New one"
     assert words.size_label("xl") == "XL" and words.size_label("xxl") == "XXL"
+
+
+def test_what_cannot_be_added_up_is_never_a_smaller_or_summed_number() -> None:
+    def with_extras(**extras: Any) -> mt.SessionMetrics:
+        return mt.SessionMetrics.model_validate({**session_answer(2, 1.0).model_dump(), **extras})
+
+    combined = mt.combine_metrics(
+        [
+            with_extras(median_by_size={"xs": 1.5}, new_count=3, sessions_created_by_origin={}),
+            with_extras(median_by_size={"xs": 1.5}, sessions_created_by_origin={"cli": 4}),
+        ]
+    ).model_dump()
+    assert combined["median_by_size"] == {"xs": 1.5}  # fractions agree: kept, never summed
+    assert combined["new_count"] is None  # sent for one window only: no total
+    assert "cli" not in combined["sessions_created_by_origin"]  # likewise, nested
+    assert combined["sessions_created_count"] == 4
