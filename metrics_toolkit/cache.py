@@ -27,6 +27,7 @@ import os
 import sqlite3
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,9 @@ MAX_PENDING = 2_000
 KEYS_PER_QUERY = 900
 #: The table, and the one index it needs (the key).
 SCHEMA = "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value BLOB, expires REAL)"
+COLUMNS = ("key", "value", "expires")
+#: A cache file that cannot be read is kept under this suffix, and a new one started.
+DAMAGED_SUFFIX = ".damaged"
 #: Seconds a writer waits for another process's lock on the file.
 BUSY_TIMEOUT = 30.0
 
@@ -140,24 +144,50 @@ class AnswerStore:
 
     def __init__(self, directory: Path | None = None) -> None:
         self.path = None if directory is None else _prepare(directory) / CACHE_FILE_NAME
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the connection, one user at a time
+        self._pending_lock = threading.Lock()  # the answers waiting to be written
         self._pending: list[tuple[str, bytes, float | None]] = []
+        try:
+            connection = self._connect()
+        except sqlite3.DatabaseError as error:
+            if self.path is None:
+                raise
+            damaged = self.path.with_name(CACHE_FILE_NAME + DAMAGED_SUFFIX)
+            warnings.warn(
+                f"the cache file {str(self.path)!r} could not be read ({error}); it is kept "
+                f"as {damaged.name!r} and a new one is started",
+                CacheWarning,
+                stacklevel=3,
+            )
+            os.replace(self.path, damaged)
+            for side_file in ("-wal", "-shm"):
+                self.path.with_name(CACHE_FILE_NAME + side_file).unlink(missing_ok=True)
+            connection = self._connect()
+        self._connection: sqlite3.Connection | None = connection
+        self._secure_files()
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open the file (or memory) and lay the table out, emptying one of another layout."""
         connection = sqlite3.connect(
             ":memory:" if self.path is None else self.path,
             timeout=BUSY_TIMEOUT,
             check_same_thread=False,
             isolation_level=None,  # transactions are explicit
         )
-        if self.path is not None:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-        (version,) = connection.execute("PRAGMA user_version").fetchone()
-        if version != SCHEMA_VERSION:
-            connection.execute("DROP TABLE IF EXISTS responses")
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        connection.execute(SCHEMA)
-        self._connection: sqlite3.Connection | None = connection
-        self._secure_files()
+        try:
+            if self.path is not None:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=NORMAL")
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+            columns = [row[1] for row in connection.execute("PRAGMA table_info(responses)")]
+            if version != SCHEMA_VERSION or columns not in ([], list(COLUMNS)):
+                connection.execute("DROP TABLE IF EXISTS responses")
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            connection.execute(SCHEMA)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
 
     def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
         """The stored bodies of those keys that have not expired, in one query per 900 keys."""
@@ -183,29 +213,61 @@ class AnswerStore:
         ``MAX_PENDING`` answers are waiting.
         """
         expires = None if math.isinf(expire_after) else time.time() + expire_after
-        self._pending.append((key, body, expires))  # atomic under the GIL: no lock
-        if len(self._pending) >= MAX_PENDING:
+        with self._pending_lock:
+            self._pending.append((key, body, expires))
+            full = len(self._pending) >= MAX_PENDING
+        if full:
             self.flush()
 
     def flush(self) -> int:
-        """Write every waiting answer in one transaction; returns how many were written."""
-        with self._lock:
+        """Write every waiting answer in one transaction; returns how many were written.
+
+        A write that fails (the file locked by another process past ``BUSY_TIMEOUT``, a full
+        disk) is a :class:`~metrics_toolkit.errors.CacheWarning`, never an error: the answers
+        were fetched and are returned; they are kept to be written at the next flush (the
+        latest ``MAX_PENDING`` of them). An interrupt keeps them too, and is raised.
+        """
+        with self._pending_lock:
             pending, self._pending = self._pending, []
-            if not pending or self._connection is None:
-                return 0
-            connection = self._connection
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                connection.executemany(
-                    "INSERT OR REPLACE INTO responses (key, value, expires) VALUES (?, ?, ?)",
-                    pending,
-                )
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        if not pending:
+            return 0
+        try:
+            with self._lock:
+                if self._connection is None:
+                    return 0
+                self._write(self._connection, pending)
+        except sqlite3.Error as error:
+            self._keep(pending)
+            warnings.warn(
+                f"{len(pending)} answer(s) could not be written to the cache ({error}); "
+                "they will be asked again if they are not written later",
+                CacheWarning,
+                stacklevel=2,
+            )
+            return 0
+        except BaseException:
+            self._keep(pending)
+            raise
         self._secure_files()
         return len(pending)
+
+    def _write(
+        self, connection: sqlite3.Connection, rows: list[tuple[str, bytes, float | None]]
+    ) -> None:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(
+                "INSERT OR REPLACE INTO responses (key, value, expires) VALUES (?, ?, ?)", rows
+            )
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def _keep(self, rows: list[tuple[str, bytes, float | None]]) -> None:
+        """Put answers that were not written back in front of the waiting ones (bounded)."""
+        with self._pending_lock:
+            self._pending = [*rows, *self._pending][-MAX_PENDING:]
 
     def discard(self, keys: Iterable[str]) -> None:
         """Forget these answers (a stored body that no longer parses)."""

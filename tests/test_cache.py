@@ -102,3 +102,43 @@ def test_what_a_fetch_returns_is_not_also_kept_by_the_client(
     finally:
         tracemalloc.stop()
     assert kept < 200_000, f"{kept:,} bytes still held after the frame was dropped"
+
+
+def test_an_unreadable_cache_file_is_set_aside_with_a_warning(
+    demo_api: DemoAPI, tmp_path: Path
+) -> None:
+    (tmp_path / CACHE_FILE_NAME).write_bytes(b"this is not a database" * 100)
+    with pytest.warns(mt.CacheWarning, match="could not be read"):
+        client = mt.MetricsClient.demo(api=demo_api, cache_dir=tmp_path)
+    assert client.session_metrics("2026-11-02", "2026-11-09").sessions_created_count > 0
+    assert (tmp_path / (CACHE_FILE_NAME + ".damaged")).read_bytes().startswith(b"this is not")
+
+
+def test_a_table_of_another_layout_with_the_same_version_is_emptied(tmp_path: Path) -> None:
+    database = sqlite3.connect(tmp_path / CACHE_FILE_NAME)
+    database.execute("CREATE TABLE responses (id INTEGER, blob BLOB)")
+    database.execute("PRAGMA user_version = 1")
+    database.commit()
+    database.close()
+    store = AnswerStore(tmp_path)
+    store.put("k", b"{}", math.inf)
+    assert store.flush() == 1 and store.get_many(["k"]) == {"k": b"{}"}
+
+
+def test_a_write_that_fails_warns_and_loses_no_fetched_number(
+    demo_api: DemoAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("metrics_toolkit.cache.BUSY_TIMEOUT", 0.2)
+    client = mt.MetricsClient.demo(api=demo_api, cache_dir=tmp_path)
+    other = sqlite3.connect(tmp_path / CACHE_FILE_NAME, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        with pytest.warns(mt.CacheWarning, match="could not be written"):
+            frame = client.session_metrics_frame("2026-09-07", "2026-11-02", freq="week")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert len(frame) == 8 and not frame["failed"].any()
+    assert client._path.store is not None and client._path.store.flush() == 8  # kept, written
+    again = client.session_metrics_frame("2026-09-07", "2026-11-02", freq="week")
+    assert again.attrs["fetch_stats"].from_cache == 8
