@@ -138,7 +138,9 @@ def __getattr__(name: str) -> object:
     elif not name.startswith("__"):
         try:
             value = _importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":
+                raise  # the submodule exists, and something it imports is missing
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

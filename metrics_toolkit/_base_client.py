@@ -289,6 +289,12 @@ class BaseClient:
         """The stored answer of each query, or None: one lookup for all, never a request."""
         return self._path.cached_many(endpoint, queries)
 
+    def cached(
+        self, endpoint: Endpoint[ModelT], params: Mapping[str, Any]
+    ) -> Answer[ModelT] | None:
+        """The answer :meth:`request` would take from the store, or None; never a request."""
+        return self._path.cached_many(endpoint, [params])[0]
+
     def batch(self) -> AbstractContextManager[None]:
         """A context in which answers are written to the store together, when it ends."""
         return self._path.batch()

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import pandas as pd
 
+# The `name as name` imports keep names importable from here, as before the client was split.
 from ._base_client import BaseClient
+from ._constants import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+from ._constants import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
+from ._constants import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._constants import (
     DEFAULT_WORKERS,
 )
@@ -26,8 +30,11 @@ from ._endpoints import (
     SESSION_METRICS,
     USERS,
 )
+from ._endpoints import Answer as Answer
+from ._endpoints import Endpoint as Endpoint
 from .buckets import FreqLike
 from .directory import Directory
+from .errors import TokenFormatWarning as TokenFormatWarning
 from .fetch import fetch_series
 from .models import (
     APIModel,
@@ -45,9 +52,6 @@ from .params import (
     session_metrics_params,
     window_params,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["MetricsClient"]
 

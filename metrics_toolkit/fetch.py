@@ -113,7 +113,7 @@ class FetchStats:
     failures: list[BucketFailure] = field(default_factory=list)
 
     def summary(self) -> str:
-        """One line, e.g. ``52 buckets: 40 from cache, 12 fetched, 0 failed in 0.8 s``."""
+        """One line, e.g. ``52 calls: 40 from cache, 12 fetched, 0 failed in 0.8 s``."""
         return (
             f"{self.calls} calls: {self.from_cache} from cache, {self.fetched} fetched, "
             f"{self.failed} failed in {self.seconds:.1f} s"
