@@ -13,9 +13,10 @@
 
 Every HTTP scenario talks to a lean loopback server in a child process (:mod:`.server_process`,
 :mod:`.loopback_server`), independent of the toolkit's HTTP stack and answering with the demo's
-numbers, so the server's CPU is neither in the client's GIL nor in its ``time.process_time``. The enterprise is
-generated with a fixed end (a Monday, 00:00 UTC), which is also "now" for the simulator and for
-the client, so every bucket is complete and cacheable and every run sees the same data.
+numbers, so the server's CPU is neither in the client's GIL nor in its ``time.process_time``.
+The enterprise is generated with a fixed end (a Monday, 00:00 UTC), which is also "now" for the
+simulator and for the client, so every bucket is complete and cacheable and every run sees the
+same data.
 """
 
 from __future__ import annotations
