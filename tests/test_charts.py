@@ -29,6 +29,7 @@ from matplotlib.testing import set_font_settings_for_testing, set_reproducibilit
 from matplotlib.testing.compare import compare_images
 
 from metrics_toolkit import MetricsClient, charts
+from metrics_toolkit._vocabulary import origin_label
 from metrics_toolkit.buckets import time_buckets
 from metrics_toolkit.demo import DemoAPI, generate_enterprise
 from metrics_toolkit.frames import Row, wide_frame
@@ -242,9 +243,9 @@ def test_group_colours_do_not_depend_on_ranking_or_order(by_org: pd.DataFrame) -
 
 def test_origin_bars_are_the_frame_and_shares_sum_to_one(weekly: pd.DataFrame) -> None:
     bars = _bar_containers(charts.origin_mix(weekly))
-    assert list(bars) == list(ORIGINS)
-    for origin, patches in bars.items():
-        heights = [patch.get_height() for patch in patches]
+    assert list(bars) == [origin_label(origin) for origin in ORIGINS]  # "Web app", not webapp
+    for origin in ORIGINS:
+        heights = [patch.get_height() for patch in bars[origin_label(origin)]]
         np.testing.assert_array_equal(
             heights, _values(weekly, f"sessions_created_by_origin.{origin}")
         )
@@ -261,7 +262,7 @@ def test_one_colour_per_origin_and_size_in_every_chart(
 
     first = colours(charts.origin_mix(weekly))
     assert first == colours(charts.origin_mix(daily, share=True))
-    assert first == {o: to_rgba(charts.ORIGIN_COLORS[o]) for o in ORIGINS}
+    assert first == {origin_label(o): to_rgba(charts.ORIGIN_COLORS[o]) for o in ORIGINS}
     sizes = colours(charts.size_mix(daily))
     assert list(sizes) == ["XS", "S", "M", "L", "XL"]
     assert sizes == {s.upper(): to_rgba(charts.SIZE_COLORS[s]) for s in SIZES}
@@ -274,11 +275,11 @@ def test_one_colour_per_origin_and_size_in_every_chart(
 def test_an_origin_the_server_added_is_drawn_in_a_stable_colour() -> None:
     frame = synthetic_frame(extra_origin="github")
     bars = _bar_containers(charts.origin_mix(frame))
-    assert list(bars)[-1] == "github"
+    assert list(bars)[-1] == "Github"
     colour = charts.category_color("github", charts.ORIGIN_COLORS)
     assert colour in charts.FALLBACK_COLORS
-    assert bars["github"][0].get_facecolor() == to_rgba(colour)
-    heights = [patch.get_height() for patch in bars["github"]]
+    assert bars["Github"][0].get_facecolor() == to_rgba(colour)
+    heights = [patch.get_height() for patch in bars["Github"]]
     np.testing.assert_array_equal(heights, _values(frame, "sessions_created_by_origin.github"))
 
 

@@ -61,6 +61,7 @@ from .._vocabulary import (
     SESSIONS,
     SIZE_FIELD,
     SIZES,
+    origin_label,
     size_label,
 )
 from .._vocabulary import OTHER_LABEL as OTHER_LABEL  # re-exported: the rest's label
@@ -245,8 +246,9 @@ def origin_mix(frame: pd.DataFrame, *, share: bool = False, ax: Axes | None = No
     Returns
     -------
     matplotlib.axes.Axes
-        One bar container per origin, labelled by the origin: the documented ones in the
-        API's order with their :data:`ORIGIN_COLORS`, then any the server added.
+        One bar container per origin, labelled as people name it (``"Web app"``, see
+        :func:`~metrics_toolkit._vocabulary.origin_label`): the documented ones in the API's
+        order with their :data:`ORIGIN_COLORS`, then any the server added.
     """
     return _mix(frame, ORIGIN_FIELD, ORIGINS, ORIGIN_COLORS, "origin", share=share, ax=ax)
 
@@ -288,7 +290,7 @@ def _mix(
     buckets = BucketAxis.of(table)
     columns = _category_columns(table, field, order)
     categories = [c.removeprefix(field + ".") for c in columns]
-    names = [size_label(c) if kind == "size" else c for c in categories]
+    names = [size_label(c) if kind == "size" else origin_label(c) for c in categories]
     values = pd.DataFrame(
         {name: _floats(table[column]) for name, column in zip(names, columns, strict=True)},
         index=table.index,
