@@ -18,7 +18,7 @@ from metrics_toolkit.demo import DEMO_API_KEY, DemoServer
 
 from .conftest import NOW
 
-#: The OpenAPI block of the sessions endpoint, as Cognition publishes it.
+#: The OpenAPI paths and schemas of the sessions and searches endpoints, as Cognition publishes.
 SPEC_PATH = Path(__file__).parent / "data" / "session-metrics.openapi.yaml"
 #: A token distinctive enough to be searched for in every output.
 SECRET = "cog_SECRET_abc123"
