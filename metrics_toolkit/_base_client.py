@@ -32,7 +32,7 @@ from ._request_path import RequestPath
 from ._transport import Transport
 from .cache import AnswerStore, CachePolicy, account_fingerprint, default_cache_dir
 from .directory import Directory
-from .errors import InvalidParameterError
+from .errors import InvalidParameterError, ResponseValidationError
 from .models import APIModel, Page
 from .params import (
     TimeLike,
@@ -58,6 +58,10 @@ __all__ = ["BaseClient"]
 ModelT = TypeVar("ModelT", bound=APIModel)
 ItemT = TypeVar("ItemT", bound=APIModel)
 ClientT = TypeVar("ClientT", bound="BaseClient")
+
+#: Most pages read from one list (a million entries at 200 a page): a list that goes on beyond
+#: is a server that never ends its pagination.
+MAX_PAGES = 5_000
 
 
 class BaseClient:
@@ -251,7 +255,10 @@ class BaseClient:
             )
         items: list[ItemT] = []
         after: str | None = None
+        seen: set[str] = set()
+        pages = 0
         while True:
+            pages += 1
             query = {**params, "first": page_size}
             if after is not None:
                 query["after"] = after
@@ -260,6 +267,16 @@ class BaseClient:
             if not page.has_next_page or not page.end_cursor:
                 return items
             after = page.end_cursor
+            if after in seen or not page.items or pages >= MAX_PAGES:
+                raise ResponseValidationError(
+                    f"the list's pages do not end (page {pages}: cursor "
+                    f"{'seen before' if after in seen else 'new'}, {len(page.items)} entries); "
+                    f"stopped after {len(items)} entries",
+                    status_code=200,
+                    url=self.base_url + endpoint.path,
+                    body_text="",
+                )
+            seen.add(after)
 
     def request(
         self, endpoint: Endpoint[ModelT], params: Mapping[str, Any], *, refresh: bool = False

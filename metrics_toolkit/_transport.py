@@ -248,8 +248,9 @@ class Transport:
         )
         if reply.status != 200:
             return self._status_error(reply, url, permission)
+        body = _scrubbed(reply.body, self._secret)
         try:
-            return _parse(model, reply.body, url, secret=self._secret), reply.body
+            return _parse(model, body, url, secret=self._secret), body
         except ResponseValidationError as error:
             return error
 
@@ -313,7 +314,7 @@ class Transport:
     def _status_error(self, reply: Reply, url: str, permission: str) -> MetricsError:
         text = _masked(reply.body.decode("utf-8", errors="replace"), self._secret)
         try:
-            body: Any = json.loads(text)
+            body: Any = _masked_json(json.loads(text), self._secret)
         except ValueError:
             body = text[:500]
         return status_error(
@@ -403,6 +404,42 @@ def _masked(text: str, secret: str | None) -> str:
     return text.replace(secret, TOKEN_MASK) if secret else text
 
 
+def _masked_json(value: Any, secret: str | None) -> Any:
+    """A decoded JSON value with the token masked in every string (a server may quote it back
+    with JSON escapes, ``cog\\u005f...``, which only decoding reveals)."""
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return _masked(value, secret)
+    if isinstance(value, list):
+        return [_masked_json(item, secret) for item in value]
+    if isinstance(value, dict):
+        return {_masked(k, secret): _masked_json(v, secret) for k, v in value.items()}
+    return value
+
+
+def _scrubbed(body: bytes, secret: str | None) -> bytes:
+    """A 200 body without the token in it, in any form: it becomes frame cells and cache bytes.
+
+    The plain form is replaced in the bytes; a body with JSON escapes is decoded, masked and
+    encoded again (only then: a body without a backslash-u cannot hide the token that way).
+    """
+    if not secret:
+        return body
+    token = secret.encode()
+    if token in body:
+        body = body.replace(token, TOKEN_MASK.encode())
+    if b"\\u" in body:
+        try:
+            decoded = json.loads(body)
+        except ValueError:
+            return body  # not JSON: parsing reports it
+        masked = _masked_json(decoded, secret)
+        if masked != decoded:
+            body = json.dumps(masked, separators=(",", ":")).encode()
+    return body
+
+
 def _parse(model: type[ModelT], body: bytes, url: str, *, secret: str | None) -> ModelT:
     try:
         return model.model_validate_json(body)
@@ -439,8 +476,10 @@ def _retry_after(value: str | None) -> float | None:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    if when.tzinfo is None:  # the asctime form, or a "-0000" zone: HTTP dates are in GMT
+        when = when.replace(tzinfo=dt.timezone.utc)
     return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "check_duration",
     "check_flag",
     "check_ids",
+    "check_names",
     "check_now",
     "check_playbook_id",
     "check_positive_int",
@@ -51,6 +52,8 @@ __all__ = [
 #: Anything accepted as a point in time.
 TimeLike: TypeAlias = "dt.datetime | dt.date | str | pd.Timestamp | int"
 
+#: The latest Unix second pandas computes with (2262-04-11, nanoseconds in 64 bits).
+MAX_SUPPORTED_SECONDS = (2**63 - 1) // 10**9
 #: Epoch values above this (the year 5138 in seconds) are taken for milliseconds and refused.
 MAX_EPOCH_SECONDS = 100_000_000_000
 #: What a too-large epoch int was most likely counted in (pandas' ``Timestamp.value`` is ns).
@@ -103,6 +106,10 @@ def to_timestamp(value: Any, name: str, tz: str = "UTC") -> pd.Timestamp:
                         f"(e.g. {seconds // factor})",
                     )
             raise InvalidParameterError(name, f"{seconds} is too large; expected {forms}")
+        if seconds > MAX_SUPPORTED_SECONDS:
+            raise InvalidParameterError(
+                name, f"{seconds} is beyond the times supported (up to 2262); expected {forms}"
+            )
         return pd.Timestamp(seconds, unit="s", tz="UTC").tz_convert(zone)
     if isinstance(value, pd.Timestamp | dt.datetime):
         stamp = pd.Timestamp(value)
@@ -119,6 +126,12 @@ def to_timestamp(value: Any, name: str, tz: str = "UTC") -> pd.Timestamp:
         raise InvalidParameterError(name, f"got {type(value).__name__}; expected {forms}")
     if pd.isna(stamp):
         raise InvalidParameterError(name, f"got a missing value (NaT); expected {forms}")
+    try:
+        stamp.as_unit("ns")  # what pandas can compute with: 1677-09-21 to 2262-04-11
+    except (OverflowError, ValueError):
+        raise InvalidParameterError(
+            name, f"{value!r} is beyond the times supported (1677 to 2262); expected {forms}"
+        ) from None
     if stamp.tzinfo is None:
         try:
             return stamp.tz_localize(zone, ambiguous="raise", nonexistent="shift_forward")
@@ -181,8 +194,8 @@ def _known_timezone(tz: str, name: str) -> str:
     return tz
 
 
-def check_ids(value: Any, name: str) -> list[str] | None:
-    """Validate an optional list of ids; a single string counts as a list of one.
+def check_names(value: Any, name: str) -> list[str] | None:
+    """Validate an optional list of ids or names; a single string counts as a list of one.
 
     Parameters
     ----------
@@ -215,6 +228,26 @@ def check_ids(value: Any, name: str) -> list[str] | None:
                 name, f"every id must be a non-empty string; got {item!r} ({type(item).__name__})"
             )
     return list(dict.fromkeys(ids))
+
+
+def check_ids(value: Any, name: str) -> list[str] | None:
+    """:func:`check_names` for ids sent to the API: none may hold a comma, white space or a
+    control character (on the wire ``"u1,u2"`` may be read as two ids).
+
+    Examples
+    --------
+    >>> check_ids(["org-1", "org-2", "org-1"], "org_ids")
+    ['org-1', 'org-2']
+    """
+    ids = check_names(value, name)
+    for item in ids or ():
+        if any(char == "," or char.isspace() or not char.isprintable() for char in item):
+            raise InvalidParameterError(
+                name,
+                f"{item!r} holds a comma, a space or a control character, which no id does "
+                "(on the wire 'a,b' may be read as two ids); pass each id as its own item",
+            )
+    return ids
 
 
 def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:

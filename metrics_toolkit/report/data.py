@@ -29,7 +29,7 @@ from .._constants import (
 from .._vocabulary import KINDS
 from ..client import MetricsClient
 from ..errors import InvalidParameterError
-from ..params import check_ids, check_positive_int, check_timezone
+from ..params import check_names, check_positive_int, check_timezone
 from .changes import what_changed
 from .display import (
     HTMLBlock,
@@ -338,8 +338,8 @@ def load_weekly_report(
     """
     zone = check_timezone(tz)
     weeks = check_weeks(weeks)
-    org_names = check_ids(orgs, "orgs")
-    playbook_names = check_ids(playbooks, "playbooks")
+    org_names = check_names(orgs, "orgs")
+    playbook_names = check_names(playbooks, "playbooks")
     now = client.now()
     if week is None:
         week = last_complete_week(now, zone)

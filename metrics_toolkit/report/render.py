@@ -27,7 +27,7 @@ from ..errors import (
     ReportExecutionError,
 )
 from ..files import write_private
-from ..params import check_base_url, check_flag, check_ids, check_timezone
+from ..params import check_base_url, check_flag, check_names, check_timezone
 from .data import check_weeks
 from .display import plain_text
 from .weeks import check_complete_week, last_complete_week, parse_week, week_title
@@ -212,8 +212,8 @@ def render_weekly_report(
     if week is not None:
         parse_week(week)
     zone = check_timezone(tz)
-    org_names = check_ids(orgs, "orgs")
-    playbook_names = check_ids(playbooks, "playbooks")
+    org_names = check_names(orgs, "orgs")
+    playbook_names = check_names(playbooks, "playbooks")
     weeks = check_weeks(weeks)
     demo = check_flag(demo, "demo")
     cache = check_flag(cache, "cache")
