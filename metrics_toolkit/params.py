@@ -52,8 +52,8 @@ __all__ = [
 #: Anything accepted as a point in time.
 TimeLike: TypeAlias = "dt.datetime | dt.date | str | pd.Timestamp | int"
 
-#: The latest Unix second pandas computes with (2262-04-11, nanoseconds in 64 bits).
-MAX_SUPPORTED_SECONDS = (2**63 - 1) // 10**9
+#: Units of a timestamp's integer, per second.
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 #: Epoch values above this (the year 5138 in seconds) are taken for milliseconds and refused.
 MAX_EPOCH_SECONDS = 100_000_000_000
 #: What a too-large epoch int was most likely counted in (pandas' ``Timestamp.value`` is ns).
@@ -106,10 +106,6 @@ def to_timestamp(value: Any, name: str, tz: str = "UTC") -> pd.Timestamp:
                         f"(e.g. {seconds // factor})",
                     )
             raise InvalidParameterError(name, f"{seconds} is too large; expected {forms}")
-        if seconds > MAX_SUPPORTED_SECONDS:
-            raise InvalidParameterError(
-                name, f"{seconds} is beyond the times supported (up to 2262); expected {forms}"
-            )
         return pd.Timestamp(seconds, unit="s", tz="UTC").tz_convert(zone)
     if isinstance(value, pd.Timestamp | dt.datetime):
         stamp = pd.Timestamp(value)
@@ -126,12 +122,6 @@ def to_timestamp(value: Any, name: str, tz: str = "UTC") -> pd.Timestamp:
         raise InvalidParameterError(name, f"got {type(value).__name__}; expected {forms}")
     if pd.isna(stamp):
         raise InvalidParameterError(name, f"got a missing value (NaT); expected {forms}")
-    try:
-        stamp.as_unit("ns")  # what pandas can compute with: 1677-09-21 to 2262-04-11
-    except (OverflowError, ValueError):
-        raise InvalidParameterError(
-            name, f"{value!r} is beyond the times supported (1677 to 2262); expected {forms}"
-        ) from None
     if stamp.tzinfo is None:
         try:
             return stamp.tz_localize(zone, ambiguous="raise", nonexistent="shift_forward")
@@ -155,7 +145,8 @@ def to_epoch_seconds(value: Any, name: str) -> int:
         The parameter's name, for the error message.
     """
     stamp = to_timestamp(value, name)
-    return int(stamp.value // 1_000_000_000)
+    # read in the stamp's own unit: ``value`` (nanoseconds) overflows past 2262
+    return int(stamp.asm8.view("i8")) // _PER_SECOND[stamp.unit]
 
 
 @functools.lru_cache(maxsize=1)

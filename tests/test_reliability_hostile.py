@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import metrics_toolkit as mt
@@ -180,16 +181,19 @@ def test_a_token_quoted_back_with_json_escapes_is_masked_in_errors(serve: Any) -
 
 @pytest.mark.parametrize(
     ("after", "before"),
-    [(32_503_680_000, 32_503_766_400), ("3000-01-01", "3000-01-02"), ("2026-01-01", "2300-01-01")],
+    [(32_503_680_000, 32_503_766_400), ("3000-01-01", "3000-01-02"), ("2260-01-01", "2300-01-01")],
 )
-def test_times_beyond_what_pandas_computes_are_refused(serve: Any, after: Any, before: Any) -> None:
+def test_times_past_2262_are_sent_as_seconds_not_an_overflow(
+    serve: Any, after: Any, before: Any
+) -> None:
     url, seen = serve(lambda handler: (200, {}, json.dumps(ANSWER).encode()))
-    client = mt.MetricsClient(SECRET, base_url=url, cache=False)
-    with pytest.raises(mt.InvalidParameterError, match="beyond the times supported"):
-        client.session_metrics(after, before)
-    with pytest.raises(mt.InvalidParameterError, match="beyond the times supported"):
-        client.session_metrics_frame(after, before, freq="year")
-    assert seen == []
+    client = mt.MetricsClient(SECRET, base_url=url, cache=False, now="2026-12-01")
+    assert client.session_metrics(after, before).sessions_created_count == 3
+    frame = client.session_metrics_frame(after, before, freq="year")
+    assert frame["partial"].all()  # still to come
+    first = dict(part.split("=") for part in seen[0].split("?")[1].split("&"))
+    expected = pd.Timestamp(after, unit="s") if isinstance(after, int) else pd.Timestamp(after)
+    assert int(first["time_after"]) == int(expected.tz_localize("UTC").timestamp())
 
 
 @pytest.mark.parametrize("bad", ["u1,u2", "u 1", "u\n1", "u\x001"])
