@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,9 +21,6 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from .._constants import FIGSIZE
-
-if TYPE_CHECKING:
-    from ._axis import BucketAxis
 
 __all__ = [
     "FALLBACK_COLORS",
@@ -44,6 +41,26 @@ __all__ = [
 
 Floats = npt.NDArray[np.float64]
 Flags = npt.NDArray[np.bool_]
+
+
+class BucketPositions(Protocol):
+    """What drawing needs of a chart's x axis (:class:`~._axis.BucketAxis` is one)."""
+
+    @property
+    def starts(self) -> pd.DatetimeIndex: ...
+
+    @property
+    def partial(self) -> Flags: ...
+
+    @property
+    def failed(self) -> Flags: ...
+
+    @property
+    def positions(self) -> Floats: ...
+
+    @property
+    def incomplete(self) -> Flags: ...
+
 
 # -- colours ---------------------------------------------------------------------------------
 
@@ -223,7 +240,7 @@ def legend(ax: Axes, *, reverse: bool = False) -> None:
 
 
 def line(
-    ax: Axes, buckets: BucketAxis, values: Floats, *, color: str, label: str
+    ax: Axes, buckets: BucketPositions, values: Floats, *, color: str, label: str
 ) -> tuple[Line2D, Line2D | None]:
     """A series as a solid line over complete buckets and a dashed one into incomplete ones.
 
@@ -294,7 +311,7 @@ def _dashed_path(x: Floats, values: Floats, incomplete: Flags) -> tuple[Floats, 
 
 
 def bars(
-    ax: Axes, buckets: BucketAxis, table: pd.DataFrame, colors: Mapping[str, str]
+    ax: Axes, buckets: BucketPositions, table: pd.DataFrame, colors: Mapping[str, str]
 ) -> list[BarContainer]:
     """Stacked bars, one container per column (labelled by the column), bottom first."""
     bottom = np.zeros(len(buckets.starts))
@@ -316,7 +333,7 @@ def bars(
     return containers
 
 
-def _hatch_incomplete(container: BarContainer, buckets: BucketAxis, color: str) -> None:
+def _hatch_incomplete(container: BarContainer, buckets: BucketPositions, color: str) -> None:
     """Incomplete buckets' bars: a lightened face with hatching in the bar's colour."""
     for index in indices(buckets.incomplete):
         patch = container.patches[index]
@@ -325,7 +342,7 @@ def _hatch_incomplete(container: BarContainer, buckets: BucketAxis, color: str) 
         patch.set_hatch(INCOMPLETE_HATCH)
 
 
-def shade_buckets(ax: Axes, buckets: BucketAxis) -> None:
+def shade_buckets(ax: Axes, buckets: BucketPositions) -> None:
     """A labelled band behind each failed ("failed") and incomplete ("partial") bucket."""
     bands = [(i, FAILED_COLOR, "failed") for i in indices(buckets.failed)]
     bands += [
