@@ -9,13 +9,11 @@ declaration here and its demo support; no new control flow.
 
 How a field combines (:class:`Rule`):
 
-========== ========================================================================
-``SUM``    an event count: adds up over disjoint windows and over groups
-``MEAN``   a mean: re-weighted by its ``weight`` field (a count of the same answer)
-``DISTINCT`` a count of distinct things (active users): never summed; a longer window
-           or a union of groups must be asked for, so such an endpoint is never split
-``STATE``  a point-in-time state (PRs currently open): the latest window's value
-========== ========================================================================
+- ``SUM``: an event count; adds up over disjoint windows and over groups.
+- ``MEAN``: a mean; re-weighted by its ``weight`` field (a count of the same answer).
+- ``DISTINCT``: a count of distinct things (active users); never summed. A longer window or a
+  union of groups must be asked for, so such an endpoint is never split.
+- ``STATE``: a point-in-time state (PRs currently open); the latest window's value.
 
 A field the declaration does not name combines as its type says: integers (and nested counts)
 add up; anything else is kept when every part agrees and is None otherwise.
