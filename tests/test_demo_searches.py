@@ -23,6 +23,7 @@ from metrics_toolkit.demo import (
 )
 
 from .conftest import NOW
+from .test_demo_simulator import BAD_WINDOWS
 
 SEARCHES = "/v3/enterprise/metrics/searches"
 DAY = 86400
@@ -235,36 +236,7 @@ def test_now_hides_the_searches_that_have_not_happened_yet(
     assert searches(api, time_after=enterprise.start, time_before=enterprise.end) == len(created_at)
 
 
-def _missing(name: str) -> dict[str, Any]:
-    return {"type": "missing", "loc": ["query", name], "msg": "Field required", "input": None}
-
-
-def _not_an_integer(name: str, value: str) -> dict[str, Any]:
-    return {
-        "type": "int_parsing",
-        "loc": ["query", name],
-        "msg": "Input should be a valid integer, unable to parse string as an integer",
-        "input": value,
-    }
-
-
-@pytest.mark.parametrize(
-    ("params", "detail"),
-    [
-        ({"time_after": 0}, [_missing("time_before")]),
-        ({}, [_missing("time_before"), _missing("time_after")]),
-        ({"time_after": "abc", "time_before": 10}, [_not_an_integer("time_after", "abc")]),
-        ({"time_after": "abc"}, [_missing("time_before"), _not_an_integer("time_after", "abc")]),
-        (
-            {"time_after": "1.5", "time_before": ""},
-            [_not_an_integer("time_before", ""), _not_an_integer("time_after", "1.5")],
-        ),
-        (
-            {"time_after": "1e3", "time_before": 5, "org_ids": "x"},
-            [_not_an_integer("time_after", "1e3")],
-        ),
-    ],
-)
+@pytest.mark.parametrize(("params", "detail"), BAD_WINDOWS)
 def test_bad_parameters_get_422_like_the_sessions_endpoint(
     api: DemoAPI,
     components: dict[str, Any],
