@@ -70,6 +70,9 @@ HEADERS = {
 }
 
 
+#: Bytes asked for per read of a body.
+_CHUNK = 1 << 16
+
 #: Retries are this module's own (with backoff and the rate gate): urllib3 only follows
 #: redirects, as requests would, dropping the token when one leads to another host.
 REDIRECTS_ONLY = urllib3.Retry(
@@ -139,7 +142,8 @@ class Transport:
     api_key : str, optional
         Sent as ``Authorization: Bearer ...``; never logged, masked in error bodies.
     timeout : float
-        Seconds to wait for a connection and for each read.
+        Seconds an attempt may take in all: the connection, the answer and its whole body (a body
+        trickled a byte at a time ends there too, as a timeout).
     max_retries : int
         Further attempts after a connection error, timeout, 429, 5xx or a broken body.
     backoff : float
@@ -178,7 +182,7 @@ class Transport:
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         self.verify: bool | str = bundle or True
         self._adapter = adapter
-        self._timeouts = urllib3.Timeout(connect=timeout, read=timeout)
+        self._timeouts = urllib3.Timeout(connect=timeout, read=timeout, total=timeout)
         self._pool: urllib3.PoolManager | None = None
         self._host: urllib3.HTTPConnectionPool | None = None
         self._origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url))
@@ -256,8 +260,10 @@ class Transport:
 
     def _send(self, url: str) -> Reply:
         if self._pool is not None:
+            deadline = time.monotonic() + self.timeout
             try:
                 response = self._open(url)
+                body = _read_by(response, deadline)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 reason = getattr(exc, "reason", None) or exc  # MaxRetryError wraps the cause
                 # a refused connection is a NewConnectionError, which urllib3 2 derives from
@@ -269,7 +275,7 @@ class Transport:
                 raise APIConnectionError(
                     f"connection failed: {type(reason).__name__}", url=url
                 ) from None
-            return Reply(response.status, response.headers, response.data)
+            return Reply(response.status, response.headers, body)
         import requests  # only for an adapter: the demo and test doubles
 
         assert self._adapter is not None
@@ -290,7 +296,12 @@ class Transport:
         assert self._pool is not None
         if self._host is None:
             return self._pool.urlopen(
-                "GET", url, headers=self._headers, retries=REDIRECTS_ONLY, timeout=self._timeouts
+                "GET",
+                url,
+                headers=self._headers,
+                retries=REDIRECTS_ONLY,
+                timeout=self._timeouts,
+                preload_content=False,
             )
         response = self._host.urlopen(
             "GET",
@@ -299,6 +310,7 @@ class Transport:
             retries=False,
             redirect=False,
             timeout=self._timeouts,
+            preload_content=False,
         )
         location = response.get_redirect_location()
         if not location:
@@ -307,8 +319,15 @@ class Transport:
         headers = self._headers
         if not same_origin(target, url):  # another host, port or scheme (https -> http)
             headers = {k: v for k, v in headers.items() if k != "Authorization"}
+        response.drain_conn()
+        response.release_conn()
         return self._pool.urlopen(
-            "GET", target, headers=headers, retries=REDIRECTS_ONLY, timeout=self._timeouts
+            "GET",
+            target,
+            headers=headers,
+            retries=REDIRECTS_ONLY,
+            timeout=self._timeouts,
+            preload_content=False,
         )
 
     def _status_error(self, reply: Reply, url: str, permission: str) -> MetricsError:
@@ -388,6 +407,32 @@ def _pool_manager(
         options["proxy_headers"] = urllib3.make_headers(proxy_basic_auth=credentials)
         proxy = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
     return urllib3.ProxyManager(proxy, **options)
+
+
+def _read_by(response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
+    """The whole body by ``deadline`` (``time.monotonic`` seconds), else ``ReadTimeoutError``.
+
+    A socket timeout bounds each read, not the body: a server that sends a byte just inside it
+    holds a worker for as long as it likes. Each read here waits at most what is left.
+    """
+    sock = getattr(response.connection, "sock", None)  # None once the connection is closed
+    chunks = []
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise urllib3.exceptions.ReadTimeoutError(None, None, "the body came too slowly")  # type: ignore[arg-type]
+            if sock is not None:
+                sock.settimeout(left)
+            chunk = response.read1(_CHUNK)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except BaseException:
+        response.close()  # a half-read connection is not reused
+        raise
+    response.release_conn()
+    return b"".join(chunks)
 
 
 def _default_ca_bundle() -> str | None:

@@ -206,3 +206,62 @@ def test_an_id_holding_a_comma_space_or_control_character_is_refused(serve: Any,
     with pytest.raises(mt.InvalidParameterError):
         client.session_metrics_frame(*WEEK, by="org", ids=[bad])
     assert seen == []
+
+
+class _Trickling(BaseHTTPRequestHandler):
+    """Headers at once, then the body a byte at a time every ``pause`` seconds, or half of it and
+    then nothing (``pause`` None) until the test ends."""
+
+    pause: float | None
+    done: threading.Event
+
+    def do_GET(self) -> None:
+        body = json.dumps(ANSWER).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            if self.pause is None:
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.done.wait(30)
+                return
+            for byte in body:
+                if self.done.wait(self.pause):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+        except OSError:  # the client gave up and closed the connection
+            pass
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("pause", [0.05, None], ids=["trickled", "stalled"])
+def test_a_slow_body_ends_the_attempt_at_its_deadline_as_a_timeout(pause: float | None) -> None:
+    done = threading.Event()
+    handler = type("Handler", (_Trickling,), {"pause": pause, "done": done})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    client = mt.MetricsClient(SECRET, base_url=url, cache=False, timeout=0.5, max_retries=0)
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.session_metrics(*WEEK)  # the body takes ~15 s a byte at a time
+        except BaseException as error:  # noqa: BLE001 - kept for the assertion below
+            outcome.append(error)
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    worker.join(10)  # bounded: a per-read timeout alone would hold the worker for the whole body
+    try:
+        assert not worker.is_alive(), "the attempt outlived its deadline"
+        assert len(outcome) == 1 and isinstance(outcome[0], mt.APITimeoutError), outcome
+    finally:
+        done.set()
+        server.shutdown()
+        server.server_close()
