@@ -22,7 +22,7 @@ TOKEN_MASK = "***"
 
 # -- the request path ------------------------------------------------------------------------
 
-#: Seconds to wait for a connection and for each read.
+#: Seconds an attempt may take in all: connection, answer and whole body.
 DEFAULT_TIMEOUT = 30.0
 #: Further attempts after the first, for connection errors, timeouts, 429, 5xx and broken bodies.
 DEFAULT_MAX_RETRIES = 4
