@@ -33,7 +33,7 @@ from ._transport import Transport
 from .cache import AnswerStore, CachePolicy, account_fingerprint, default_cache_dir
 from .directory import Directory
 from .errors import InvalidParameterError, ResponseValidationError
-from .models import APIModel, Page
+from .models import APIModel, MetricsAnswer, Page
 from .params import (
     TimeLike,
     check_base_url,
@@ -297,8 +297,12 @@ class BaseClient:
         Returns
         -------
         Answer
+            A metrics answer notes the window it answers (shown by its ``repr``).
         """
-        return self._path.request(endpoint, params, refresh=refresh)
+        answer = self._path.request(endpoint, params, refresh=refresh)
+        if isinstance(answer.data, MetricsAnswer):
+            answer.data._note_window(params)
+        return answer
 
     def cached_many(
         self, endpoint: Endpoint[ModelT], queries: Sequence[Mapping[str, Any]]
