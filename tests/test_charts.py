@@ -28,7 +28,8 @@ from matplotlib.patches import Rectangle
 from matplotlib.testing import set_font_settings_for_testing, set_reproducibility_for_testing
 from matplotlib.testing.compare import compare_images
 
-from metrics_toolkit import MetricsClient, charts
+from metrics_toolkit import MetricsClient, charts, combine
+from metrics_toolkit._constants import MIN_SESSIONS
 from metrics_toolkit._vocabulary import origin_label
 from metrics_toolkit.buckets import time_buckets
 from metrics_toolkit.demo import DemoAPI, generate_enterprise
@@ -184,6 +185,28 @@ def _legend_labels(ax: Axes) -> list[str]:
     legend = ax.get_legend()
     assert legend is not None
     return [text.get_text() for text in legend.get_texts()]
+
+
+def _hollow(ax: Axes) -> dict[str, list[float]]:
+    """The hollow points (white face, no line) by colour: their x positions."""
+    found: dict[str, list[float]] = {}
+    for line in ax.get_lines():
+        if line.get_linestyle() == "None" and to_rgba(line.get_markerfacecolor()) == to_rgba(
+            "white"
+        ):
+            xs = np.asarray(line.get_xdata(), dtype=float).tolist()
+            found.setdefault(str(line.get_markeredgecolor()), []).extend(xs)
+    return found
+
+
+def _with_counts(frame: pd.DataFrame, position: int, counts: dict[str, int]) -> pd.DataFrame:
+    """``frame`` with some counts of one row replaced and its rates recomputed."""
+    changed = frame.copy()
+    for name, value in counts.items():
+        changed.iloc[position, changed.columns.get_loc(name)] = value
+    result = combine.add_derived(changed)
+    result.attrs = dict(frame.attrs)
+    return result
 
 
 # -- what is drawn ---------------------------------------------------------------------------
@@ -352,6 +375,123 @@ def test_acus_bars_and_average_masked_where_no_session() -> None:
     average = _ydata(_solid(ax.right_ax)["ACUs per session"])  # type: ignore[attr-defined]
     assert np.isnan(average[4])
     np.testing.assert_allclose(average[:4], frame["avg_acus_per_session"].to_numpy()[:4])
+
+
+def test_a_breakdown_rate_is_one_line_per_group_as_combine_gives_it() -> None:
+    frame = synthetic_frame(end="2026-11-23", groups=ORGS)  # four orgs, every week complete
+    totals = frame.groupby("org_id")["sessions_created_count"].sum().sort_values(ascending=False)
+    first, second, *rest = totals.index
+    expected = {ORGS[first]: [first], ORGS[second]: [second], "other": rest}
+    ax = charts.merge_rate(frame, top=2)
+    assert _legend_labels(ax) == list(expected)  # names, largest first, then the rest
+    lines = _solid(ax)
+    for label, ids in expected.items():
+        rows = frame[frame["org_id"].isin(ids)]
+        combined = combine.combine_groups(rows)["merged_pr_rate"].to_numpy(dtype=float)
+        np.testing.assert_allclose(_ydata(lines[label]), combined)
+    other = _ydata(lines["other"])
+    mean_of_rates = frame[frame["org_id"].isin(rest)].groupby(level=0)["merged_pr_rate"].mean()
+    assert not np.allclose(other, mean_of_rates.to_numpy(dtype=float))  # a ratio of sums
+    sessions = _solid(charts.sessions_over_time(frame, top=2))["other"]
+    rows = frame[frame["org_id"].isin(rest)]
+    np.testing.assert_array_equal(
+        _ydata(sessions), combine.combine_groups(rows)["sessions_created_count"].to_numpy(float)
+    )
+    unnamed = frame.drop(columns="org_name")
+    assert _legend_labels(charts.merge_rate(unnamed, top=2)) == [first, second, "other"]
+
+
+def test_titles_tell_the_total_the_groups_and_one_group_apart() -> None:
+    total = synthetic_frame()
+    by_org = synthetic_frame(groups=ORGS)
+    platform = by_org[by_org["org_id"] == "org-000"]
+    playbook = platform.rename(columns={"org_id": "playbook_id", "org_name": "playbook_name"})
+    playbook = playbook.assign(playbook_name="Fix a flaky test")
+    playbook.attrs["group_by"] = "playbook"
+    titles = [
+        charts.sessions_over_time(frame).get_title("left")
+        for frame in (total, by_org, platform, playbook)
+    ]
+    window = "7 Sep – 29 Nov 2026 (Europe/Berlin)"
+    assert titles == [
+        f"Sessions created per week, {window}",
+        f"Sessions created per week by organization, {window}",
+        f"Sessions created per week for organization “Platform”, {window}",
+        f"Sessions created per week for playbook “Fix a flaky test”, {window}",
+    ]
+    assert charts.merge_rate(by_org).get_title("left") == (
+        f"Merged-PR rate per week by organization, {window}"
+    )
+    combined = ", 4 organizations combined, "
+    assert combined in charts.origin_mix(by_org).get_title("left")
+    assert combined in charts.size_mix(by_org, share=True).get_title("left")
+    assert combined in charts.merge_rate(by_org, by_size=True).get_title("left")
+    assert combined in charts.acus(by_org).get_title("left")
+    assert (
+        charts.kpi_summary(by_org)
+        .get_title("left")
+        .startswith("Last complete week, 4 organizations combined, 16–22 Nov 2026")
+    )
+    two = by_org[by_org["org_id"].isin(["org-000", "org-002"])]
+    assert re.search(
+        r", (Platform and Growth|Growth and Platform) combined, ",
+        charts.origin_mix(two).get_title("left"),
+    )
+
+
+def test_legends_name_origins_as_people_do() -> None:
+    labels = _legend_labels(charts.origin_mix(synthetic_frame(), share=True))
+    assert {"Web app", "Code scan", "API"} <= set(labels)
+    assert not set(labels) & set(ORIGINS)  # no raw API key such as "webapp" or "code_scan"
+
+
+def test_share_and_rate_axes_stop_at_100_percent(weekly: pd.DataFrame) -> None:
+    for ax in (
+        charts.origin_mix(weekly, share=True),
+        charts.size_mix(weekly, share=True),
+        charts.merge_rate(weekly),
+        charts.merge_rate(weekly, by_size=True),
+    ):
+        assert 0 < ax.get_ylim()[1] <= 1.0, ax.get_title("left")
+    assert charts.origin_mix(weekly, share=True).get_ylim()[1] == 1.0
+    assert charts.origin_mix(weekly).get_ylim()[1] > 1.0  # counts are not capped
+
+
+def test_rates_over_too_few_sessions_are_hollow_and_the_note_says_so() -> None:
+    xs, merged = "sessions_created_by_size.xs", "sessions_with_merged_prs_by_size.xs"
+    frame = synthetic_frame(end="2026-11-23")  # every week complete: nothing else is hollow
+    frame = _with_counts(frame, 2, {xs: MIN_SESSIONS - 1, merged: MIN_SESSIONS - 1})
+    frame = _with_counts(frame, 3, {xs: MIN_SESSIONS, merged: MIN_SESSIONS})
+    ax = charts.merge_rate(frame, by_size=True)
+    counts = _values(frame, xs)
+    expected = np.flatnonzero((counts > 0) & (counts < MIN_SESSIONS)).astype(float).tolist()
+    assert 2.0 in expected and 3.0 not in expected
+    assert _hollow(ax) == {charts.SIZE_COLORS["xs"]: expected}
+    assert _ydata(_solid(ax)["XS"])[2] == 1.0  # drawn where it is, only hollow
+    assert f"hollow: fewer than {MIN_SESSIONS} sessions" in _texts(ax)
+    assert "hollow" not in _texts(charts.merge_rate(frame))  # the overall rate rests on more
+
+
+def test_shares_of_too_few_sessions_are_hollow_bars() -> None:
+    frame = synthetic_frame(end="2026-11-23")
+    origins = [f"sessions_created_by_origin.{origin}" for origin in ORIGINS]
+    small = dict.fromkeys(origins, 2) | {"sessions_created_count": 2 * len(ORIGINS)}
+    frame = _with_counts(frame, 4, small)
+    ax = charts.origin_mix(frame, share=True)
+    for label, patches in _bar_containers(ax).items():
+        faces = [patch.get_facecolor() for patch in patches]
+        assert faces[4] == to_rgba("white"), label
+        assert all(face != to_rgba("white") for i, face in enumerate(faces) if i != 4), label
+    assert f"hollow: fewer than {MIN_SESSIONS} sessions" in _texts(ax)
+    counts = charts.origin_mix(frame)  # counts are not rates: drawn as they are
+    assert all(patches[4].get_facecolor() != to_rgba("white") for patches in counts.containers)
+
+
+def test_a_partial_point_is_dashed_not_hollow(weekly: pd.DataFrame) -> None:
+    ax = charts.merge_rate(weekly)
+    (dashed,) = _dashed(ax)
+    assert to_rgba(dashed.get_markerfacecolor()) == to_rgba(dashed.get_color())
+    assert not _hollow(ax)  # every week of the demo has enough sessions
 
 
 def test_kpi_table_compares_the_last_complete_bucket_as_ratios_of_sums(

@@ -30,15 +30,26 @@ Conventions shared by every chart:
   (:func:`category_color`), and per-group colours that depend only on the set of groups
   (:func:`group_colors`).
 
+- a rate or share over fewer than :data:`~metrics_toolkit._constants.MIN_SESSIONS` sessions
+  (the threshold the weekly report ranks by) is a hollow point or a hollow bar, and the note
+  says so: hollow means only that.
+- an axis of rates or shares runs from 0 % to at most 100 %.
+
 A breakdown frame (with an ``org_id``, ``user_id``, ``service_user_id`` or ``playbook_id``
-column) is summed over its groups by every chart but :func:`sessions_over_time`; rates and
-averages are then recomputed as ratios of sums.
+column) is drawn group by group where that reads well: :func:`sessions_over_time` and
+:func:`merge_rate` draw a line per group (the ``top`` groups by sessions, then "other" for the
+rest), each group's numbers combined exactly by :func:`~metrics_toolkit.combine.combine_groups`.
+The other charts combine the groups, and their title says so (``"..., Platform and Growth
+combined, ..."``). The title of a chart of one group
+names it (``"... for organization “Platform”"``).
 
 The package: this module holds the charts; ``_axis.py`` the bucket x axis
 (:class:`~metrics_toolkit.charts._axis.BucketAxis`), its ticks, title and notes; ``_draw.py``
-the colours and the drawing (lines, bars, hatches, bands, legend). The tables under the charts
-(:func:`top_groups`, :func:`kpi_table`) live in :mod:`metrics_toolkit.summaries`, the date and
-number labels in :mod:`metrics_toolkit.labels`. The two tables are re-exported here.
+the colours and the drawing (lines, bars, hatches, bands, legend); ``_tables.py`` the
+per-bucket tables they draw (the total, each group's, and which points rest on too few
+sessions). The tables under the charts (:func:`top_groups`, :func:`kpi_table`) live in
+:mod:`metrics_toolkit.summaries`, the date and number labels in :mod:`metrics_toolkit.labels`.
+The two tables are re-exported here.
 """
 
 from __future__ import annotations
@@ -66,17 +77,9 @@ from .._vocabulary import (
 )
 from .._vocabulary import OTHER_LABEL as OTHER_LABEL  # re-exported: the rest's label
 from ..buckets import parse_freq
-from ..frames import combine_groups, group_column
+from ..combine import group_column
 from ..labels import arrow, bucket_unit, period, signed
-from ..summaries import (
-    CARD_KPIS,
-    KPI_LABELS,
-    check_wide_frame,
-    floats,
-    kpi_table,
-    kpi_text,
-    top_groups,
-)
+from ..summaries import CARD_KPIS, KPI_LABELS, kpi_table, kpi_text, top_groups
 from ._axis import BucketAxis, date_axis, note, notes, title
 from ._draw import (
     ACUS_COLOR,
@@ -91,7 +94,6 @@ from ._draw import (
     OTHER_COLOR,
     SESSIONS_COLOR,
     SIZE_COLORS,
-    Floats,
     bars,
     category_color,
     group_colors,
@@ -100,6 +102,16 @@ from ._draw import (
     new_axes,
     shade_buckets,
     style,
+)
+from ._tables import (
+    bucket_table,
+    category_columns,
+    column,
+    group_series,
+    scope_text,
+    shares,
+    to_floats,
+    too_few,
 )
 
 __all__ = [
@@ -125,58 +137,40 @@ __all__ = [
 KPI_METRICS: dict[str, str] = {metric: KPI_LABELS[metric] for metric in CARD_KPIS}
 
 
-# -- per-bucket tables -----------------------------------------------------------------------
-
-
-def _bucket_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per bucket, sorted: the frame itself, or its groups combined
-    (:func:`~metrics_toolkit.frames.combine_groups`)."""
-    check_wide_frame(frame)
-    return combine_groups(frame).sort_index(kind="stable")
-
-
-def _floats(values: pd.Series) -> Floats:
-    """A column as float64 with NaN for NA."""
-    return floats(values).to_numpy(dtype=np.float64, copy=True)
-
-
-def _column(table: pd.DataFrame, name: str) -> Floats:
-    """``table[name]`` as float64, all NaN when absent (a frame whose every call failed)."""
-    if name not in table.columns:
-        return np.full(len(table), np.nan)
-    return _floats(table[name])
-
-
-def _category_columns(table: pd.DataFrame, field: str, order: Sequence[str]) -> list[str]:
-    """``<field>.<category>`` columns: documented ones in ``order``, then added ones by name.
-
-    A category that is zero (or NA) in every bucket is left out.
-    """
-    prefix = field + "."
-    present = [c.removeprefix(prefix) for c in table.columns if c.startswith(prefix)]
-    ordered = [c for c in order if c in present] + sorted(c for c in present if c not in order)
-    return [
-        f"{prefix}{category}"
-        for category in ordered
-        if np.nansum(_floats(table[f"{prefix}{category}"])) > 0
-    ]
-
-
-def _shares(values: pd.DataFrame) -> pd.DataFrame:
-    """Each row divided by its total (NaN for a row whose total is 0 or NA)."""
-    totals = values.sum(axis=1, skipna=False)
-    return values.div(totals.where(totals > 0), axis=0)
+# -- shared parts ----------------------------------------------------------------------------
 
 
 def _finish(
-    ax: Axes, buckets: BucketAxis, *, marker: str, extra: Sequence[str] = (), reverse: bool = False
+    ax: Axes,
+    buckets: BucketAxis,
+    *,
+    marker: str,
+    extra: Sequence[str] = (),
+    reverse: bool = False,
+    hollow: bool = False,
 ) -> Axes:
     """The parts every time chart shares: date axis, failed bands, legend and notes."""
     date_axis(ax, buckets)
     shade_buckets(ax, buckets)
     legend(ax, reverse=reverse)
-    note(ax, notes(buckets, marker=marker, extra=extra))
+    note(ax, notes(buckets, marker=marker, extra=extra, hollow=hollow))
     return ax
+
+
+def _group_lines(
+    ax: Axes, buckets: BucketAxis, frame: pd.DataFrame, top: int, value: str, *, rate: bool
+) -> bool:
+    """One line of ``value`` per group (top N, then "other"); True when a point is hollow.
+
+    ``rate``: ``value`` is over the group's sessions, so a point over too few is hollow.
+    """
+    any_hollow = False
+    for series in group_series(frame, top, buckets.starts):
+        hollow = too_few(column(series.table, SESSIONS)) if rate else None
+        values = column(series.table, value)
+        line(ax, buckets, values, color=series.color, label=series.label, hollow=hollow)
+        any_hollow = any_hollow or bool(hollow is not None and hollow.any())
+    return any_hollow
 
 
 # -- charts ----------------------------------------------------------------------------------
@@ -193,13 +187,16 @@ def sessions_over_time(frame: pd.DataFrame, *, top: int = 5, ax: Axes | None = N
         "other" line summing the rest (see :func:`top_groups`), labelled by the
         ``<kind>_name`` column when there is one.
     top : int, default 5
-        Groups drawn on their own line.
+        Groups drawn on their own line, 1 or more.
     ax : matplotlib.axes.Axes, optional
         Where to draw; default a new figure.
 
     Returns
     -------
     matplotlib.axes.Axes
+        Titled ``"Sessions created per week, ..."`` for a total frame, ``"... per week by
+        organization, ..."`` for several groups, ``"... per week for organization “Platform”,
+        ..."`` for one.
 
     Examples
     --------
@@ -212,22 +209,14 @@ def sessions_over_time(frame: pd.DataFrame, *, top: int = 5, ax: Axes | None = N
     True
     """
     ax = new_axes(ax)
-    table = _bucket_table(frame)
+    table = bucket_table(frame)
     buckets = BucketAxis.of(table)
-    group = group_column(frame)
-    if group is None:
-        line(ax, buckets, _column(table, SESSIONS), color=SESSIONS_COLOR, label="all")
+    if group_column(frame) is None:
+        line(ax, buckets, column(table, SESSIONS), color=SESSIONS_COLOR, label="all")
     else:
-        per_group = top_groups(frame, top=top, column=SESSIONS).reindex(buckets.starts)
-        group_ids: Mapping[str, str] = per_group.attrs["group_ids"]
-        colors = group_colors(frame[group].astype(str))
-        for label in per_group.columns:
-            group_id = group_ids.get(label)
-            color = OTHER_COLOR if group_id is None else colors[group_id]
-            values = per_group[label].to_numpy(dtype=np.float64)
-            line(ax, buckets, values, color=color, label=label)
+        _group_lines(ax, buckets, frame, top, SESSIONS, rate=False)
     style(ax, ylabel="sessions")
-    title(ax, "Sessions created", buckets)
+    title(ax, "Sessions created", buckets, scope_text(frame, combined=False))
     return _finish(ax, buckets, marker="dashed")
 
 
@@ -237,9 +226,11 @@ def origin_mix(frame: pd.DataFrame, *, share: bool = False, ax: Axes | None = No
     Parameters
     ----------
     frame : pandas.DataFrame
-        A wide frame (a breakdown frame is summed over its groups).
+        A wide frame. A breakdown frame is combined over its groups, and the title says so
+        (``"..., Platform and Growth combined, ..."``).
     share : bool, default False
-        Draw each origin's share of the bucket's total (0-100 %) instead of counts.
+        Draw each origin's share of the bucket's total (0-100 %, the axis capped at 100 %)
+        instead of counts; a bucket of fewer than ``MIN_SESSIONS`` sessions is drawn hollow.
     ax : matplotlib.axes.Axes, optional
         Where to draw; default a new figure.
 
@@ -259,9 +250,10 @@ def size_mix(frame: pd.DataFrame, *, share: bool = False, ax: Axes | None = None
     Parameters
     ----------
     frame : pandas.DataFrame
-        A wide frame (a breakdown frame is summed over its groups).
+        A wide frame. A breakdown frame is combined over its groups, and the title says so.
     share : bool, default False
-        Draw each size's share of the bucket's total (0-100 %) instead of counts.
+        Draw each size's share of the bucket's total (0-100 %, the axis capped at 100 %)
+        instead of counts; a bucket of fewer than ``MIN_SESSIONS`` sessions is drawn hollow.
     ax : matplotlib.axes.Axes, optional
         Where to draw; default a new figure.
 
@@ -286,67 +278,84 @@ def _mix(
 ) -> Axes:
     """Stacked bars of the ``<field>.<category>`` columns (origin_mix, size_mix)."""
     ax = new_axes(ax)
-    table = _bucket_table(frame)
+    table = bucket_table(frame)
     buckets = BucketAxis.of(table)
-    columns = _category_columns(table, field, order)
+    columns = category_columns(table, field, order)
     categories = [c.removeprefix(field + ".") for c in columns]
     names = [size_label(c) if kind == "size" else origin_label(c) for c in categories]
     values = pd.DataFrame(
-        {name: _floats(table[column]) for name, column in zip(names, columns, strict=True)},
+        {name: to_floats(table[source]) for name, source in zip(names, columns, strict=True)},
         index=table.index,
     )
+    hollow = None
     if share:
-        values = _shares(values)
+        hollow = too_few(values.sum(axis=1, skipna=False).to_numpy(dtype=np.float64))
+        values = shares(values)
     colors = {
         name: category_color(category, palette)
         for name, category in zip(names, categories, strict=True)
     }
-    bars(ax, buckets, values, colors)
+    bars(ax, buckets, values, colors, hollow=hollow)
     style(ax, ylabel="share of sessions" if share else "sessions", percent=share)
     what = f"Share of sessions by {kind}" if share else f"Sessions created by {kind}"
-    title(ax, what, buckets)
-    return _finish(ax, buckets, marker="hatched", reverse=True)
+    title(ax, what, buckets, scope_text(frame, combined=True))
+    any_hollow = hollow is not None and bool(hollow.any())
+    return _finish(ax, buckets, marker="hatched", reverse=True, hollow=any_hollow)
 
 
-def merge_rate(frame: pd.DataFrame, *, by_size: bool = False, ax: Axes | None = None) -> Axes:
+def merge_rate(
+    frame: pd.DataFrame, *, by_size: bool = False, top: int = 5, ax: Axes | None = None
+) -> Axes:
     """Share of sessions created in each bucket that have a merged PR, on a percent axis.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        A wide frame (a breakdown frame is summed over its groups; the rate is then
-        recomputed as merged / created).
+        A wide frame. A breakdown frame gets one line per group for the ``top`` groups by
+        sessions and an "other" line for the rest, each rate a ratio of sums over the
+        group's rows (:func:`~metrics_toolkit.combine.combine_groups`); with ``by_size``
+        its groups are combined instead, and the title says so.
     by_size : bool, default False
         One line per size (``merged_pr_rate.<size>``) instead of the overall rate.
+    top : int, default 5
+        Groups drawn on their own line, 1 or more.
     ax : matplotlib.axes.Axes, optional
         Where to draw; default a new figure.
 
     Returns
     -------
     matplotlib.axes.Axes
-        Lines with the rate as a fraction (the axis shows percent); a bucket without
-        sessions (NaN rate) or failed is a gap, not a zero. The note reminds that recent
-        buckets still rise as PRs get merged.
+        Lines with the rate as a fraction (the axis shows 0-100 %, never more); a bucket
+        without sessions (NaN rate) or failed is a gap, not a zero. A rate over fewer than
+        ``MIN_SESSIONS`` sessions (of that size, or group) is a hollow point, and the note
+        says so. The note also reminds that recent buckets still rise as PRs get merged.
     """
     ax = new_axes(ax)
-    table = _bucket_table(frame)
+    table = bucket_table(frame)
     buckets = BucketAxis.of(table)
+    any_hollow = False
     if by_size:
         prefix = MERGE_RATE + "."
         sizes = [c.removeprefix(prefix) for c in table.columns if c.startswith(prefix)]
         ordered = [s for s in SIZES if s in sizes] + sorted(s for s in sizes if s not in SIZES)
         for size in ordered:
+            hollow = too_few(column(table, f"{SIZE_FIELD}.{size}"))
             color = category_color(size, SIZE_COLORS)
-            values = _floats(table[prefix + size])
-            line(ax, buckets, values, color=color, label=size_label(size))
+            values = column(table, prefix + size)
+            line(ax, buckets, values, color=color, label=size_label(size), hollow=hollow)
+            any_hollow = any_hollow or bool(hollow.any())
+    elif group_column(frame) is not None:
+        any_hollow = _group_lines(ax, buckets, frame, top, MERGE_RATE, rate=True)
     else:
-        values = _column(table, MERGE_RATE)
-        line(ax, buckets, values, color=MERGE_RATE_COLOR, label="all sizes")
+        hollow = too_few(column(table, SESSIONS))
+        values = column(table, MERGE_RATE)
+        line(ax, buckets, values, color=MERGE_RATE_COLOR, label="all sizes", hollow=hollow)
+        any_hollow = bool(hollow.any())
     style(ax, ylabel="sessions with a merged PR", percent=True)
     what = "Merged-PR rate by size" if by_size else "Merged-PR rate"
-    title(ax, what, buckets)
+    title(ax, what, buckets, scope_text(frame, combined=by_size))
     caveat = "recent buckets still rise as PRs get merged"
-    return _finish(ax, buckets, marker="dashed", extra=[caveat])
+    return _finish(ax, buckets, marker="dashed", extra=[caveat], hollow=any_hollow)
 
 
 def acus(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -355,8 +364,9 @@ def acus(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     frame : pandas.DataFrame
-        A wide frame (a breakdown frame is summed over its groups; the average is then
-        re-weighted by sessions).
+        A wide frame. A breakdown frame is combined over its groups (the average re-weighted
+        by sessions), and the title says so (``"ACUs per week, Platform and Growth combined,
+        ..."``).
     ax : matplotlib.axes.Axes, optional
         Where to draw; default a new figure.
 
@@ -365,17 +375,19 @@ def acus(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     matplotlib.axes.Axes
         The left (total) axis. The right axis, with ``avg_acus_per_session``, is
         ``ax.right_ax`` (as pandas names it). The average is a gap, not the API's 0.0, for
-        a bucket without sessions.
+        a bucket without sessions, and a hollow point over fewer than ``MIN_SESSIONS``.
     """
     ax = new_axes(ax)
-    table = _bucket_table(frame)
+    table = bucket_table(frame)
     buckets = BucketAxis.of(table)
-    totals = pd.DataFrame({"ACUs total": _column(table, ACUS_TOTAL)}, index=table.index)
+    totals = pd.DataFrame({"ACUs total": column(table, ACUS_TOTAL)}, index=table.index)
     bars(ax, buckets, totals, {"ACUs total": ACUS_COLOR})
-    average = _column(table, AVERAGE)
-    average[~(_column(table, SESSIONS) > 0)] = np.nan
+    sessions = column(table, SESSIONS)
+    average = column(table, AVERAGE)
+    average[~(sessions > 0)] = np.nan
+    hollow = too_few(sessions)
     right = ax.twinx()
-    line(right, buckets, average, color=AVG_ACUS_COLOR, label="ACUs per session")
+    line(right, buckets, average, color=AVG_ACUS_COLOR, label="ACUs per session", hollow=hollow)
     style(ax, ylabel="ACUs total (bars)")
     style(right, ylabel="ACUs per session (line)")
     right.spines["right"].set_visible(True)
@@ -384,8 +396,9 @@ def acus(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.yaxis.label.set_color(ACUS_LABEL_COLOR)
     right.yaxis.label.set_color(AVG_ACUS_COLOR)
     setattr(ax, "right_ax", right)  # noqa: B010 - pandas' name for the secondary axis
-    title(ax, "ACUs", buckets)
-    return _finish(ax, buckets, marker="hatched bar, dashed line")
+    title(ax, "ACUs", buckets, scope_text(frame, combined=True))
+    marker = "hatched bar, dashed line"
+    return _finish(ax, buckets, marker=marker, hollow=bool(hollow.any()))
 
 
 def kpi_summary(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -398,7 +411,8 @@ def kpi_summary(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     frame : pandas.DataFrame
-        A wide frame (a breakdown frame is summed over its groups).
+        A wide frame. A breakdown frame is combined over its groups, and the title says so
+        (``"Last complete week, Platform and Growth combined, ..."``).
     ax : matplotlib.axes.Axes, optional
         Where to draw (its axis lines are hidden); default a new, short figure.
 
@@ -411,20 +425,22 @@ def kpi_summary(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.set_axis_off()
     unit = bucket_unit(parse_freq(table.attrs["freq"]))
     start, end, zone = table.attrs["bucket_start"], table.attrs["bucket_end"], table.attrs["tz"]
+    scope = scope_text(frame, combined=True)
     if start is None:
-        ax.set_title(f"No complete {unit} in the frame ({zone})", loc="left")
+        ax.set_title(f"No complete {unit} in the frame{scope} ({zone})", loc="left")
         return ax
     when = period(start, end, unit)
     if table.attrs["failed"]:
         ax.set_title(
-            f"Last {unit}, {when}, has no data: a call failed or a group is missing ({zone})",
+            f"Last {unit}{scope}, {when}, has no data: a call failed or a group is missing "
+            f"({zone})",
             loc="left",
         )
     else:
         against = "against the one before"
         if table.attrs["previous_start"] is None:
             against = f"no complete {unit} before it to compare"
-        ax.set_title(f"Last complete {unit}, {when}, {against} ({zone})", loc="left")
+        ax.set_title(f"Last complete {unit}{scope}, {when}, {against} ({zone})", loc="left")
     for position, (metric, row) in enumerate(table.iterrows()):
         x = (position + 0.5) / len(table)
         ax.text(x, 0.85, str(row["label"]), ha="center", va="center", color=NOTE_COLOR)

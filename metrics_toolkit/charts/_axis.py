@@ -22,13 +22,14 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 from matplotlib.transforms import Bbox
 
+from .._constants import MIN_SESSIONS
 from .._vocabulary import BUCKET_END
 from ..buckets import Frequency
 from ..labels import bucket_label, bucket_unit, date_span, day_month, moment_label
 from ..summaries import frame_frequency, frame_tz
 from ._draw import NOTE_COLOR, Flags, indices
 
-__all__ = ["BucketAxis", "date_axis", "note", "notes", "title"]
+__all__ = ["HOLLOW_NOTE", "BucketAxis", "date_axis", "note", "notes", "title"]
 
 #: Most labelled ticks on the date axis; fewer when they would not fit side by side.
 MAX_DATE_LABELS = 13
@@ -38,6 +39,8 @@ LABEL_GAP_EM = 1.5
 PLOT_SHARE = 0.85
 #: Failed buckets named in the note before "...".
 MAX_NAMED_FAILURES = 3
+#: The note of a chart with hollow points or bars: rates or shares over too few sessions.
+HOLLOW_NOTE = f"hollow: fewer than {MIN_SESSIONS} sessions, too few to read"
 
 _TEXT_TO_PATH = TextToPath()
 
@@ -144,15 +147,22 @@ def date_axis(ax: Axes, buckets: BucketAxis) -> None:
     ax.set_xlim(-0.6, len(buckets.starts) - 0.4)
 
 
-def title(ax: Axes, what: str, buckets: BucketAxis) -> None:
-    """``"<what> per week, 1 Jun – 24 Nov 2026 (Europe/Berlin)"``, left-aligned."""
-    ax.set_title(f"{what} per {buckets.unit}, {buckets.window} ({buckets.tz})", loc="left")
+def title(ax: Axes, what: str, buckets: BucketAxis, scope: str = "") -> None:
+    """``"<what> per week<scope>, 1 Jun – 24 Nov 2026 (Europe/Berlin)"``, left-aligned.
+
+    ``scope`` says whose numbers these are, for a breakdown frame: ``" by organization"``,
+    ``", Platform and Growth combined"`` (see :func:`~._tables.scope_text`).
+    """
+    ax.set_title(f"{what} per {buckets.unit}{scope}, {buckets.window} ({buckets.tz})", loc="left")
 
 
-def notes(buckets: BucketAxis, *, marker: str, extra: Sequence[str] = ()) -> list[str]:
+def notes(
+    buckets: BucketAxis, *, marker: str, extra: Sequence[str] = (), hollow: bool = False
+) -> list[str]:
     """What the reader must know: incomplete and failed buckets, chart-specific caveats.
 
-    ``marker`` names how incomplete buckets are drawn (``"dashed"``, ``"hatched"``).
+    ``marker`` names how incomplete buckets are drawn (``"dashed"``, ``"hatched"``);
+    ``hollow`` adds :data:`HOLLOW_NOTE` (some point or bar rests on too few sessions).
     """
     found = []
     unit = buckets.unit
@@ -173,6 +183,8 @@ def notes(buckets: BucketAxis, *, marker: str, extra: Sequence[str] = ()) -> lis
         more = ", ..." if len(failed) > MAX_NAMED_FAILURES else ""
         plural = "s" if len(failed) > 1 else ""
         found.append(f"red band: {len(failed)} {unit}{plural} failed, no data ({named}{more})")
+    if hollow:
+        found.append(HOLLOW_NOTE)
     return [*found, *extra]
 
 

@@ -112,6 +112,10 @@ HEADROOM = 1.1
 INCOMPLETE_HATCH = "////"
 #: How much an incomplete bar's face is blended towards white (its hatch keeps the colour).
 INCOMPLETE_LIGHTEN = 0.6
+#: Size of a hollow marker (a rate over too few sessions), in points; drawn over the line's own.
+HOLLOW_MARKER_SIZE = 5.5
+#: Width of a hollow bar's outline, in points.
+HOLLOW_EDGE_WIDTH = 1.0
 
 
 def category_color(category: str, colors: Mapping[str, str]) -> str:
@@ -211,9 +215,13 @@ def new_axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> Axes:
 
 
 def style(ax: Axes, *, ylabel: str, percent: bool = False) -> None:
-    """Y axis from 0 with headroom (for the band labels), light grid, formatted ticks."""
+    """Y axis from 0 with headroom (for the band labels), light grid, formatted ticks.
+
+    A ``percent`` axis holds fractions 0-1 (shown as 0-100 %) and never runs past 100 %.
+    """
     ax.set_ylabel(ylabel)
-    ax.set_ylim(0, ax.get_ylim()[1] * HEADROOM)
+    top = ax.get_ylim()[1] * HEADROOM
+    ax.set_ylim(0, min(top, 1.0) if percent else top)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
@@ -240,14 +248,22 @@ def legend(ax: Axes, *, reverse: bool = False) -> None:
 
 
 def line(
-    ax: Axes, buckets: BucketPositions, values: Floats, *, color: str, label: str
+    ax: Axes,
+    buckets: BucketPositions,
+    values: Floats,
+    *,
+    color: str,
+    label: str,
+    hollow: Flags | None = None,
 ) -> tuple[Line2D, Line2D | None]:
     """A series as a solid line over complete buckets and a dashed one into incomplete ones.
 
     NaN values (failed buckets, undefined rates) are gaps. Returns the solid line (NaN at
     incomplete buckets, labelled) and the dashed one (segments into and out of each
-    incomplete bucket, NaN-separated, a hollow marker on the incomplete bucket itself), or
-    None when every bucket is complete.
+    incomplete bucket, NaN-separated, a marker on the incomplete bucket itself), or None
+    when every bucket is complete. Where ``hollow`` is True (a rate over too few sessions to
+    read) the point is drawn as a hollow marker over the line, and nowhere else: hollow means
+    only that.
     """
     incomplete = buckets.incomplete
     x = buckets.positions
@@ -256,6 +272,7 @@ def line(
         x, solid_values, color=color, label=label, linewidth=1.8, marker="o", markersize=3
     )
     if not incomplete.any():
+        _hollow_points(ax, buckets, values, hollow, color=color, label=label)
         return solid, None
     dashed_x, dashed_y, marked = _dashed_path(x, values, incomplete)
     (dashed,) = ax.plot(
@@ -267,10 +284,36 @@ def line(
         linestyle="--",
         marker="o",
         markersize=4,
-        markerfacecolor="white",
         markevery=marked,
     )
+    _hollow_points(ax, buckets, values, hollow, color=color, label=label)
     return solid, dashed
+
+
+def _hollow_points(
+    ax: Axes,
+    buckets: BucketPositions,
+    values: Floats,
+    hollow: Flags | None,
+    *,
+    color: str,
+    label: str,
+) -> Line2D | None:
+    """Hollow markers (white face, edge in ``color``) on the points flagged ``hollow``."""
+    if hollow is None or not hollow.any():
+        return None
+    (points,) = ax.plot(
+        buckets.positions[hollow],
+        values[hollow],
+        linestyle="none",
+        marker="o",
+        markersize=HOLLOW_MARKER_SIZE,
+        markerfacecolor="white",
+        markeredgecolor=color,
+        markeredgewidth=1.2,
+        label=f"_{label} (few sessions)",
+    )
+    return points
 
 
 def _dashed_path(x: Floats, values: Floats, incomplete: Flags) -> tuple[Floats, Floats, list[int]]:
@@ -311,9 +354,18 @@ def _dashed_path(x: Floats, values: Floats, incomplete: Flags) -> tuple[Floats, 
 
 
 def bars(
-    ax: Axes, buckets: BucketPositions, table: pd.DataFrame, colors: Mapping[str, str]
+    ax: Axes,
+    buckets: BucketPositions,
+    table: pd.DataFrame,
+    colors: Mapping[str, str],
+    *,
+    hollow: Flags | None = None,
 ) -> list[BarContainer]:
-    """Stacked bars, one container per column (labelled by the column), bottom first."""
+    """Stacked bars, one container per column (labelled by the column), bottom first.
+
+    Where ``hollow`` is True (shares of too few sessions to read) the bucket's bars are
+    outlines in their colour on a white face.
+    """
     bottom = np.zeros(len(buckets.starts))
     containers = []
     for column in table.columns:
@@ -328,6 +380,12 @@ def bars(
             linewidth=0,
         )
         _hatch_incomplete(container, buckets, colors[column])
+        if hollow is not None:
+            for index in indices(hollow):
+                patch = container.patches[index]
+                patch.set_facecolor("white")
+                patch.set_edgecolor(colors[column])
+                patch.set_linewidth(HOLLOW_EDGE_WIDTH)
         containers.append(container)
         bottom = bottom + np.nan_to_num(heights)
     return containers
@@ -361,4 +419,5 @@ def shade_buckets(ax: Axes, buckets: BucketPositions) -> None:
             va="top",
             fontsize="x-small",
             color=NOTE_COLOR,
+            bbox={"facecolor": "white", "alpha": 0.7, "linewidth": 0, "pad": 1},
         )
