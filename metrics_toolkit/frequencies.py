@@ -44,6 +44,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -65,13 +66,10 @@ __all__ = [
     "wall_seconds",
 ]
 
-#: What ``freq`` accepts, for error messages.
+#: What ``freq`` accepts, in short, for error messages (the module documentation has them all).
 ACCEPTED_FREQS = (
-    "'day' ('D'); 'week' ('W': ISO weeks starting Monday); 'week-<weekday>' such as "
-    "'week-sunday' (weeks starting that day); pandas' 'W-MON'..'W-SUN' (weeks ENDING that day); "
-    "'month' ('M', 'MS', 'ME'); 'quarter' ('Q', 'QS', 'QE'); 'year' ('Y', 'YS', 'YE'); "
-    "'hour' ('h'); or a fixed length of whole seconds: a string such as '30min', '6h', "
-    "'1h30min' or '2D', a datetime.timedelta, a pandas.Timedelta or a pandas fixed offset"
+    "'day', 'week', 'week-sunday', 'month', 'quarter', 'year', 'hour', pandas aliases such as "
+    "'W-SUN' or 'MS', or a fixed length such as '6h' (all: help(metrics_toolkit.frequencies))"
 )
 
 #: Seconds in a day of 24 hours (a fixed length; a calendar day can last 23 or 25 hours).
@@ -366,16 +364,18 @@ def _parse_string(text: str, original: object) -> Frequency:
             if unit.lower() not in _FIXED_UNITS:
                 raise InvalidParameterError(
                     "freq",
-                    f"{original!r}: unknown unit {unit!r} in a fixed length (use d, h, min or "
-                    "s; 'm' is refused as ambiguous; calendar units such as weeks and months "
-                    f"take no multiple). Accepted: {ACCEPTED_FREQS}",
+                    f"{original!r}: unknown unit {unit!r} in a fixed length (d, h, min or s; "
+                    "calendar units take no multiple; 'm' is ambiguous). "
+                    f"Accepted: {ACCEPTED_FREQS}",
                 )
             seconds += int(number) * _FIXED_UNITS[unit.lower()]
         if seconds < 1:
             raise InvalidParameterError("freq", f"{original!r} is not a positive length")
         return Frequency(FIXED_LABEL, seconds=seconds)
+    close = difflib.get_close_matches(spelling.lower(), _WORD_ALIASES, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else "."
     raise InvalidParameterError(
-        "freq", f"{original!r} is not a bucket frequency. Accepted: {ACCEPTED_FREQS}"
+        "freq", f"{original!r} is not a bucket frequency{hint} Accepted: {ACCEPTED_FREQS}"
     )
 
 

@@ -6,6 +6,7 @@ Every function here raises :class:`~metrics_toolkit.errors.InvalidParameterError
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import functools
@@ -13,6 +14,7 @@ import ipaddress
 import math
 import numbers
 import os
+import re
 import warnings
 import zoneinfo
 from collections.abc import Callable, Iterable
@@ -60,9 +62,18 @@ MAX_EPOCH_SECONDS = 100_000_000_000
 SUBSECOND_UNITS = (("milliseconds", 10**3), ("microseconds", 10**6), ("nanoseconds", 10**9))
 
 TIME_FORMS = (
-    "a datetime (naive means {tz}), a date, an ISO 8601 string, a pandas.Timestamp "
-    "or an int of Unix epoch seconds"
+    "an ISO 8601 string: '2026-09-01', '2026-09-01T14:30' or '2026-09-01T14:30+02:00' (naive "
+    "means {tz}); or a datetime, a date, a pandas.Timestamp or an int of Unix epoch seconds"
 )
+#: The strings accepted: ISO 8601's extended form, a date, then an optional time (after ``T`` or
+#: a space) and offset. Day-month and month-day orders (``1.9.2026``, ``09/01/2026``) differ
+#: by country, and words (``Sept 1 2026``, ``today``) are guesses: both are refused.
+ISO_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+#: Numeric dates in other orders: day and month then year (1.9.2026), or year first (2026/9/1).
+_OTHER_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})|(\d{4})[./-](\d{1,2})[./-](\d{1,2})")
 
 
 def to_timestamp(value: Any, name: str, tz: str = "UTC") -> pd.Timestamp:
@@ -71,8 +82,9 @@ def to_timestamp(value: Any, name: str, tz: str = "UTC") -> pd.Timestamp:
     Parameters
     ----------
     value : datetime, date, str, pandas.Timestamp or int
-        A datetime or ISO string without offset, and a date (midnight), are read in ``tz``;
-        an int is Unix epoch seconds (UTC), 0 to ``MAX_EPOCH_SECONDS``.
+        A string is ISO 8601 only (:data:`ISO_TIME`: ``2026-09-01``, ``2026-09-01T14:30``,
+        ``2026-09-01T14:30+02:00``). One without offset, a naive datetime and a date (midnight)
+        are read in ``tz``; an int is Unix epoch seconds (UTC), 0 to ``MAX_EPOCH_SECONDS``.
     name : str
         The parameter's name, for the error message.
     tz : str, default "UTC"
@@ -86,8 +98,9 @@ def to_timestamp(value: Any, name: str, tz: str = "UTC") -> pd.Timestamp:
     Raises
     ------
     InvalidParameterError
-        For another type, an unparsable string, a negative int or one that looks like
-        milliseconds.
+        For another type, a string not in ISO 8601 form (``1.9.2026``, ``09/01/2026``,
+        ``Sept 1 2026``: the message gives the ISO readings), a negative int or one that looks
+        like milliseconds.
     """
     zone = check_timezone(tz)
     forms = TIME_FORMS.format(tz=zone)
@@ -112,12 +125,7 @@ def to_timestamp(value: Any, name: str, tz: str = "UTC") -> pd.Timestamp:
     elif isinstance(value, dt.date):
         stamp = pd.Timestamp(value.year, value.month, value.day)
     elif isinstance(value, str):
-        try:
-            stamp = pd.Timestamp(value)
-        except (ValueError, TypeError) as exc:
-            raise InvalidParameterError(
-                name, f"{value!r} is not an ISO 8601 date or time; expected {forms}"
-            ) from exc
+        stamp = _parse_iso(value, name, forms)
     else:
         raise InvalidParameterError(name, f"got {type(value).__name__}; expected {forms}")
     if pd.isna(stamp):
@@ -132,6 +140,28 @@ def to_timestamp(value: Any, name: str, tz: str = "UTC") -> pd.Timestamp:
                 "offset, e.g. '2026-10-25T02:30:00+02:00'",
             ) from None
     return stamp.tz_convert(zone)
+
+
+def _parse_iso(value: str, name: str, forms: str) -> pd.Timestamp:
+    """An ISO 8601 string (:data:`ISO_TIME`) as a Timestamp; else raise, naming the ISO readings
+    of a numeric date in another order (``1.9.2026``: ``2026-09-01`` or ``2026-01-09``)."""
+    text, hint = value.strip(), ""
+    if ISO_TIME.fullmatch(text):
+        try:
+            return pd.Timestamp(text)
+        except ValueError as exc:  # "month must be in 1..12: 2026-13-01"
+            hint = f" ({str(exc).partition(':')[0]})"
+    elif match := _OTHER_DATE.fullmatch(text):
+        first, second, year, *year_month_day = match.groups()
+        orders = [(year, second, first), (year, first, second)] if year else [year_month_day]
+        readings = []
+        for parts in orders:  # (year, month, day)
+            with contextlib.suppress(ValueError):
+                readings.append(dt.date(*map(int, parts)).isoformat())
+        hint = f" (write {' or '.join(dict.fromkeys(readings))})" if readings else ""
+    raise InvalidParameterError(
+        name, f"{value!r} is not an ISO 8601 date (YYYY-MM-DD) or time{hint}; expected {forms}"
+    )
 
 
 def to_epoch_seconds(value: Any, name: str) -> int:
