@@ -56,8 +56,9 @@ __all__ = [
     "timed_cpu",
 ]
 
-#: End of the generated enterprise and the simulator's "now": a Monday, so weeks are whole.
-END = dt.datetime(2025, 6, 2, tzinfo=dt.timezone.utc)
+#: End of the generated enterprise and the simulator's "now": a Monday, so weeks are whole, 52
+#: weeks after the demo's first day (its history begins on Monday 2025-12-01).
+END = dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc)
 SEED = DEFAULT_SEED
 #: Seconds a baseline request may take before it counts as failed.
 REQUEST_TIMEOUT = 30.0

@@ -23,7 +23,8 @@ from metrics_toolkit.demo import (
 )
 from metrics_toolkit.demo.enterprise import MAX_MERGE_LAG_DAYS, MIDYEAR_PLAYBOOK_TITLE
 
-END = datetime(2025, 6, 1, tzinfo=timezone.utc)
+#: A Monday inside the demo's history (it begins on 1 December 2025).
+END = datetime(2026, 11, 30, tzinfo=timezone.utc)
 DAY = 86400
 
 
@@ -154,8 +155,8 @@ def test_activity_grows_and_dips_over_the_holidays(sessions: pd.DataFrame) -> No
     assert per_quarter[3] > 1.4 * per_quarter[0]
     daily = sessions.set_index("created").resample("D").size()
     weekdays = daily[daily.index.day_of_week < 5]
-    holidays = weekdays["2024-12-24":"2025-01-01"].mean()
-    around = pd.concat([weekdays["2024-12-09":"2024-12-20"], weekdays["2025-01-06":"2025-01-17"]])
+    holidays = weekdays["2025-12-24":"2026-01-01"].mean()
+    around = pd.concat([weekdays["2025-12-08":"2025-12-19"], weekdays["2026-01-05":"2026-01-16"]])
     assert holidays < 0.6 * around.mean()
 
 

@@ -27,7 +27,8 @@ from metrics_toolkit.demo import (
 )
 from metrics_toolkit.demo.server import FAULT_KINDS, Fault
 
-END = datetime(2025, 6, 1, tzinfo=timezone.utc)
+#: A Monday inside the demo's history (it begins on 1 December 2025).
+END = datetime(2026, 11, 30, tzinfo=timezone.utc)
 METRICS = "/v3/enterprise/metrics/sessions"
 AUTH = {"Authorization": f"Bearer {DEMO_API_KEY}"}
 TIMEOUT = 10.0
@@ -64,8 +65,8 @@ def faulty_server(api: DemoAPI, **plan: Any) -> DemoServer:
 
 
 QUERIES: list[tuple[str, dict[str, Any]]] = [
-    (METRICS, {"time_after": 1_745_000_000, "time_before": 1_748_736_000}),
-    (METRICS, {"time_after": 1_745_000_000, "time_before": 1_747_000_000, "org_ids": ["a", "b"]}),
+    (METRICS, {"time_after": 1_791_158_400, "time_before": 1_795_996_800}),
+    (METRICS, {"time_after": 1_791_158_400, "time_before": 1_793_577_600, "org_ids": ["a", "b"]}),
     (METRICS, {"time_after": "abc"}),
     ("/v3/enterprise/organizations", {"first": 2}),
     ("/v3/enterprise/members/users", {"first": 500}),

@@ -29,7 +29,8 @@ from metrics_toolkit.demo import (
     generate_enterprise,
 )
 
-END = datetime(2025, 6, 1, tzinfo=timezone.utc)
+#: A Monday inside the demo's history (it begins on 1 December 2025).
+END = datetime(2026, 11, 30, tzinfo=timezone.utc)
 DAY = 86400
 DATA = Path(__file__).parent / "data"
 METRICS = "/v3/enterprise/metrics/sessions"

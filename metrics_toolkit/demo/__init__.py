@@ -3,10 +3,15 @@
 `generate_enterprise` builds the data (a directory, a session log and a search log), `DemoAPI`
 answers the Devin v3 API from it, `DemoAdapter` plugs `DemoAPI` into a `requests.Session`, and
 `DemoServer` serves it on 127.0.0.1 with optional latency and faults (`FaultPlan`).
+
+The enterprise's history begins on `FIRST_DAY` (Monday 1 December 2025, UTC) and ends at "now".
+Each day's events depend on the seed and that day's date alone, so a closed week reads the same
+whatever "now" is; a window before `FIRST_DAY` counts 0 (the simulator logs that it does).
 """
 
 from metrics_toolkit.demo.enterprise import (
     DEFAULT_SEED,
+    FIRST_DAY,
     NEVER_MERGED,
     NO_INDEX,
     ORIGINS,
@@ -38,6 +43,7 @@ __all__ = [
     "DEMO_API_KEY",
     "DEMO_BASE_URL",
     "DEMO_KEY_WITHOUT_PERMISSIONS",
+    "FIRST_DAY",
     "NEVER_MERGED",
     "NO_INDEX",
     "ORIGINS",

@@ -1,8 +1,10 @@
 """The synthetic enterprise's directory: roles, organizations, people, service users, playbooks.
 
 Five organizations of 24 to 36 engineers, five service users (one deleted part-way through the
-window), four roles and ten playbooks, one of them launched mid-year. The `make_*` functions
+first year), four roles and ten playbooks, one of them launched mid-year. The `make_*` functions
 draw ids from the generator they are given, in the order `generate_enterprise` calls them.
+Every date is placed relative to the demo's first day (`first_day`, Unix seconds), never to
+"now": the directory is the same whatever window of the logs is generated.
 
 Pure: frozen dataclasses, no I/O. Timestamps are Unix seconds, UTC.
 """
@@ -14,7 +16,7 @@ from typing import Final
 
 import numpy as np
 
-from metrics_toolkit.demo.rhythm import SECONDS_PER_DAY
+from metrics_toolkit.demo.rhythm import SECONDS_PER_DAY, SECONDS_PER_YEAR
 
 __all__ = [
     "Organization",
@@ -55,10 +57,11 @@ SERVICE_USERS: Final = (
     ("legacy-importer", "Growth", 0.05, True),
 )
 SERVICE_USER_DELETED_AT_FRACTION: Final = 0.4
-"""The inactive service user is deleted this far into the generated window."""
+"""The inactive service user is deleted this far into the demo's first year (0..1)."""
 
 # Playbooks: title, organization (None: enterprise-wide), launch, popularity. A launch below 0
-# means "before the window"; otherwise it is the fraction of the window at which it appears.
+# means "before the first day"; otherwise it is the fraction of the first year at which it
+# appears.
 PLAYBOOKS: Final = (
     ("Fix a flaky test", None, -1.0, 1.0),
     ("Upgrade a dependency", None, -1.0, 1.2),
@@ -179,12 +182,15 @@ def make_roles(rng: np.random.Generator) -> tuple[Role, ...]:
     return tuple(Role(f"role-{hex_id(rng, 6)}", name, role_type) for name, role_type in ROLES)
 
 
-def make_organizations(rng: np.random.Generator, start: int, end: int) -> tuple[Organization, ...]:
-    """The organizations of `ORGANIZATIONS`, created 30 to 400 days before `start`."""
+def make_organizations(rng: np.random.Generator, first_day: int) -> tuple[Organization, ...]:
+    """The organizations of `ORGANIZATIONS`, created 30 to 400 days before `first_day`.
+
+    Each was last updated between its creation and `first_day` (Unix seconds).
+    """
     organizations = []
     for name, _, session_limit, cycle_limit in ORGANIZATIONS:
-        created_at = start - int(rng.integers(30, 400)) * SECONDS_PER_DAY
-        updated_at = int(rng.integers(created_at, end))
+        created_at = first_day - int(rng.integers(30, 400)) * SECONDS_PER_DAY
+        updated_at = int(rng.integers(created_at, first_day))
         org_id = f"org-{hex_id(rng, 6)}"
         organizations.append(
             Organization(org_id, name, created_at, updated_at, session_limit, cycle_limit)
@@ -231,16 +237,22 @@ def make_service_users(
     rng: np.random.Generator,
     organizations: tuple[Organization, ...],
     roles: tuple[Role, ...],
-    start: int,
-    end: int,
+    first_day: int,
 ) -> tuple[ServiceUser, ...]:
-    """The service users of `SERVICE_USERS`; every other one expires 60 to 400 days after `end`."""
+    """The service users of `SERVICE_USERS`.
+
+    The inactive one is deleted `SERVICE_USER_DELETED_AT_FRACTION` into the first year after
+    `first_day` (Unix seconds); every other one expires 60 to 400 days after that first year.
+    """
     member = roles[1]
     org_names = [organization.name for organization in organizations]
-    deleted_at = start + int(SERVICE_USER_DELETED_AT_FRACTION * (end - start))
+    deleted_at = first_day + int(SERVICE_USER_DELETED_AT_FRACTION * SECONDS_PER_YEAR)
+    year_later = first_day + SECONDS_PER_YEAR
     service_users = []
     for position, (name, org_name, _, inactive) in enumerate(SERVICE_USERS):
-        expires_at = end + int(rng.integers(60, 400)) * SECONDS_PER_DAY if position % 2 else None
+        expires_at = (
+            year_later + int(rng.integers(60, 400)) * SECONDS_PER_DAY if position % 2 else None
+        )
         service_users.append(
             ServiceUser(
                 service_user_id=f"service-user-{hex_id(rng, 8)}",
@@ -258,18 +270,21 @@ def make_playbooks(
     rng: np.random.Generator,
     organizations: tuple[Organization, ...],
     users: tuple[User, ...],
-    start: int,
-    end: int,
+    first_day: int,
 ) -> tuple[Playbook, ...]:
-    """The playbooks of `PLAYBOOKS`, each written by a random person."""
+    """The playbooks of `PLAYBOOKS`, each written by a random person.
+
+    Each is created at its launch relative to `first_day` (Unix seconds) and updated 0 to 59
+    days later (which may still lie ahead of "now": the directory then shows its creation).
+    """
     org_ids = {organization.name: organization.org_id for organization in organizations}
     playbooks = []
     for title, org_name, launch, _ in PLAYBOOKS:
         if launch < 0:
-            created_at = start - int(rng.integers(10, 200)) * SECONDS_PER_DAY
+            created_at = first_day - int(rng.integers(10, 200)) * SECONDS_PER_DAY
         else:
-            created_at = start + int(launch * (end - start))
-        updated_at = min(end, created_at + int(rng.integers(0, 60)) * SECONDS_PER_DAY)
+            created_at = first_day + int(launch * SECONDS_PER_YEAR)
+        updated_at = created_at + int(rng.integers(0, 60)) * SECONDS_PER_DAY
         author = users[int(rng.integers(len(users)))].user_id
         slug = "-".join(title.lower().split())
         playbooks.append(

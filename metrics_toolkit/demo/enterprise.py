@@ -1,4 +1,4 @@
-"""A synthetic enterprise: its directory, a year of Devin sessions and of Ask Devin searches.
+"""A synthetic enterprise: its directory, its Devin sessions and its Ask Devin searches.
 
 `generate_enterprise` builds, from a seed, a company of about 150 engineers in five
 organizations, a few service users and ten playbooks (`metrics_toolkit.demo.directory`), a log
@@ -7,6 +7,12 @@ made (`metrics_toolkit.demo.searches`). The session log looks like a real compan
 hours and weekdays, steady growth, a dip over Christmas and New Year, Slack replacing the web
 app as the place sessions start, a playbook launched mid-year, large sessions that cost more
 ACUs and merge less often.
+
+Like a live account, the history begins on a fixed day, `FIRST_DAY` (Monday 1 December 2025,
+UTC), and ends at "now". Each day's events are a function of the seed and that day's date
+alone, so a past day (a closed week) reads the same whatever "now" is; moving "now" forward
+only adds what happens next: new sessions and searches, merges, ACUs consumed. A window before
+`FIRST_DAY` holds nothing.
 
 It also contains, on purpose, a Simpson's paradox between two organizations
 (`SIMPSON_ORG_A`, `SIMPSON_ORG_B`): A merges more often than B within every session size, yet
@@ -50,12 +56,15 @@ from metrics_toolkit.demo.directory import (
 )
 from metrics_toolkit.demo.rhythm import (
     DAILY_NOISE,
+    FIRST_DAY,
+    FIRST_DAY_START,
     HOLIDAY_FACTOR,
     HUMAN_HOURLY_PROFILE,
     SECONDS_PER_DAY,
     SECONDS_PER_HOUR,
     SECONDS_PER_YEAR,
     YEARLY_GROWTH,
+    YEARS_OF_GROWTH,
     ArrayT,
     BoolArray,
     CodeArray,
@@ -67,9 +76,9 @@ from metrics_toolkit.demo.searches import SEARCH_STREAM, SearchLog, make_searche
 from metrics_toolkit.demo.sessions import (
     DEFAULT_MERGE_RATES,
     DEFAULT_SIZE_MIX,
-    HUMAN_ORIGIN_MIX_AT_END,
-    HUMAN_ORIGIN_MIX_YEAR_AGO,
-    HUMAN_SESSIONS_PER_WORKDAY_AT_END,
+    HUMAN_ORIGIN_MIX_A_YEAR_IN,
+    HUMAN_ORIGIN_MIX_AT_FIRST_DAY,
+    HUMAN_SESSIONS_PER_WORKDAY_A_YEAR_IN,
     LOG_SPREAD,
     MAX_DURATION_SECONDS,
     MAX_MERGE_LAG_DAYS,
@@ -85,8 +94,9 @@ from metrics_toolkit.demo.sessions import (
     SEARCH_SHARE_BY_SIZE,
     SERVICE_HOURLY_PROFILE,
     SERVICE_ORIGIN_MIX,
-    SERVICE_SESSIONS_PER_DAY_AT_END,
+    SERVICE_SESSIONS_PER_DAY_A_YEAR_IN,
     SERVICE_WEEKEND_FACTOR,
+    SESSION_STREAM,
     SIZE_MIX_BY_ORG,
     SIZES,
     WEEKEND_FACTOR,
@@ -95,11 +105,8 @@ from metrics_toolkit.demo.sessions import (
 )
 
 DEFAULT_SEED: Final = 20240601
-DEFAULT_DAYS: Final = 365
 DIRECTORY_STREAM: Final = 0
 """The directory draws from ``numpy.random.default_rng([seed, DIRECTORY_STREAM])``."""
-SESSION_STREAM: Final = 1
-"""The session log draws from ``numpy.random.default_rng([seed, SESSION_STREAM])``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,7 +114,8 @@ class DemoEnterprise:
     """The synthetic enterprise: its directory, its session log and its search log.
 
     Sessions and searches were created in the half-open window [`start`, `end`), Unix seconds,
-    UTC. Some merges happen after `end` (they are already decided, just not visible yet).
+    UTC; `start` is `FIRST_DAY_START` unless a shorter history was asked for. Some merges
+    happen after `end` (they are already decided, just not visible yet).
     """
 
     seed: int
@@ -136,52 +144,64 @@ class DemoEnterprise:
 
 
 def generate_enterprise(
-    *, seed: int = DEFAULT_SEED, end: datetime | None = None, days: int = DEFAULT_DAYS
+    *, seed: int = DEFAULT_SEED, end: datetime | None = None, days: int | None = None
 ) -> DemoEnterprise:
-    """Build the synthetic enterprise.
+    """Build the synthetic enterprise, its history from `FIRST_DAY` up to `end`.
 
     Parameters
     ----------
     seed : int
-        Everything is a deterministic function of (`seed`, `end`, `days`). The directory, the
-        session log and the search log each draw from their own stream of `seed`.
+        Seed (>= 0). The directory is a function of `seed` alone; each day of the session log
+        and of the search log is a function of `seed` and that day's date alone, so the same
+        day holds the same events whatever `end` and `days` are. Each log draws from its own
+        stream of `seed`.
     end : datetime, optional
-        Timezone-aware end of the window (exclusive). Default: the current UTC time floored to
-        the hour.
-    days : int
-        Length of the window in days (>= 1); sessions and searches are created in
-        [end - days, end).
+        Timezone-aware end of the history (exclusive), after `FIRST_DAY` 00:00 UTC: "now" of
+        the enterprise. Default: the current UTC time floored to the hour.
+    days : int, optional
+        Keep only the last `days` days (>= 1) before `end`: a shorter history, faster to build,
+        whose days are those of the full one. Default: every day since `FIRST_DAY`.
 
     Returns
     -------
     DemoEnterprise
+        Sessions and searches created in [`start`, `end`), where `start` is `FIRST_DAY`
+        00:00 UTC or `end` minus `days` days, whichever is later.
 
     Raises
     ------
     ValueError
-        If `end` is naive or `days` is not positive.
+        If `end` is naive or not after `FIRST_DAY` 00:00 UTC, or `days` is not positive.
 
     Examples
     --------
     >>> from datetime import datetime, timezone
-    >>> enterprise = generate_enterprise(end=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    >>> enterprise = generate_enterprise(end=datetime(2026, 11, 30, tzinfo=timezone.utc))
     >>> len(enterprise.sessions) > 10_000, len(enterprise.searches) > 10_000
     (True, True)
+    >>> enterprise.start == FIRST_DAY_START
+    True
     """
-    if days < 1:
+    if days is not None and days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
     end_ts = _end_timestamp(end)
-    start_ts = end_ts - days * SECONDS_PER_DAY
+    if end_ts <= FIRST_DAY_START:
+        moment = datetime.fromtimestamp(end_ts, tz=timezone.utc).isoformat()
+        raise ValueError(
+            f"end must be after the demo's first day, {FIRST_DAY.isoformat()} 00:00 UTC "
+            f"(the demo enterprise has no history before it), got {moment}"
+        )
+    start_ts = (
+        FIRST_DAY_START if days is None else max(FIRST_DAY_START, end_ts - days * SECONDS_PER_DAY)
+    )
     directory_rng = np.random.default_rng([seed, DIRECTORY_STREAM])
-    session_rng = np.random.default_rng([seed, SESSION_STREAM])
-    search_rng = np.random.default_rng([seed, SEARCH_STREAM])
     roles = make_roles(directory_rng)
-    organizations = make_organizations(directory_rng, start_ts, end_ts)
+    organizations = make_organizations(directory_rng, FIRST_DAY_START)
     users = make_users(directory_rng, organizations, roles)
-    service_users = make_service_users(directory_rng, organizations, roles, start_ts, end_ts)
-    playbooks = make_playbooks(directory_rng, organizations, users, start_ts, end_ts)
+    service_users = make_service_users(directory_rng, organizations, roles, FIRST_DAY_START)
+    playbooks = make_playbooks(directory_rng, organizations, users, FIRST_DAY_START)
     sessions = make_sessions(
-        session_rng, organizations, service_users, playbooks, len(users), start_ts, end_ts
+        seed, organizations, service_users, playbooks, len(users), start_ts, end_ts
     )
     return DemoEnterprise(
         seed=seed,
@@ -192,7 +212,7 @@ def generate_enterprise(
         service_users=service_users,
         playbooks=playbooks,
         sessions=sessions,
-        searches=make_searches(search_rng, users, start_ts, end_ts),
+        searches=make_searches(seed, users, start_ts, end_ts),
     )
 
 
@@ -207,18 +227,19 @@ def _end_timestamp(end: datetime | None) -> int:
 
 __all__ = [
     "DAILY_NOISE",
-    "DEFAULT_DAYS",
     "DEFAULT_MERGE_RATES",
     "DEFAULT_SEED",
     "DEFAULT_SIZE_MIX",
     "DIRECTORY_STREAM",
     "EMAIL_DOMAIN",
+    "FIRST_DAY",
+    "FIRST_DAY_START",
     "FIRST_NAMES",
     "HOLIDAY_FACTOR",
     "HUMAN_HOURLY_PROFILE",
-    "HUMAN_ORIGIN_MIX_AT_END",
-    "HUMAN_ORIGIN_MIX_YEAR_AGO",
-    "HUMAN_SESSIONS_PER_WORKDAY_AT_END",
+    "HUMAN_ORIGIN_MIX_AT_FIRST_DAY",
+    "HUMAN_ORIGIN_MIX_A_YEAR_IN",
+    "HUMAN_SESSIONS_PER_WORKDAY_A_YEAR_IN",
     "LAST_NAMES",
     "LOG_SPREAD",
     "MAX_DURATION_SECONDS",
@@ -243,7 +264,7 @@ __all__ = [
     "SECONDS_PER_YEAR",
     "SERVICE_HOURLY_PROFILE",
     "SERVICE_ORIGIN_MIX",
-    "SERVICE_SESSIONS_PER_DAY_AT_END",
+    "SERVICE_SESSIONS_PER_DAY_A_YEAR_IN",
     "SERVICE_USERS",
     "SERVICE_USER_DELETED_AT_FRACTION",
     "SERVICE_WEEKEND_FACTOR",
@@ -254,6 +275,7 @@ __all__ = [
     "SIZE_MIX_BY_ORG",
     "WEEKEND_FACTOR",
     "YEARLY_GROWTH",
+    "YEARS_OF_GROWTH",
     "ArrayT",
     "BoolArray",
     "CodeArray",

@@ -1,29 +1,52 @@
 """The company's calendar and the numpy helpers the synthetic logs are drawn with.
 
-Time units, the working week, the Christmas-to-New-Year holiday, the yearly growth of activity
-and the hour-of-day profile of people's work, plus the draws every log shares (Poisson counts
-per hour, creation times inside an hour, weighted categories). Pure: numpy in, numpy out. All
-timestamps are Unix seconds, UTC.
+Time units, the demo's first day, the working week, the Christmas-to-New-Year holiday, the
+growth of activity and the hour-of-day profile of people's work, plus the draws every log
+shares (one generator per day, expected counts per hour, weighted categories). Pure: numpy in,
+numpy out. All timestamps are Unix seconds, UTC.
+
+Every level here is a function of the date alone, never of the moment the logs are built, so
+a day holds the same events whatever "now" is: `day_generator` gives each day its own stream
+of random numbers, keyed by the seed and the day.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["creation_times", "draw_categories", "frozen", "hourly_counts", "weekdays_and_holidays"]
+__all__ = [
+    "day_generator",
+    "day_numbers",
+    "draw_categories",
+    "frozen",
+    "growth",
+    "hourly_intensity",
+    "weekdays_and_holidays",
+    "year_fraction",
+]
 
 SECONDS_PER_HOUR: Final = 3600
 SECONDS_PER_DAY: Final = 86400
 SECONDS_PER_YEAR: Final = 365 * SECONDS_PER_DAY
 
+FIRST_DAY: Final = date(2025, 12, 1)
+"""The demo enterprise's first day with Devin, UTC (a Monday, the 1st): nothing happened before."""
+FIRST_DAY_START: Final = int(datetime(2025, 12, 1, tzinfo=timezone.utc).timestamp())
+"""00:00 UTC on `FIRST_DAY`, Unix seconds: no session or search of the demo is older."""
+
 YEARLY_GROWTH: Final = 2.2
-"""Activity at `end` divided by activity one year earlier."""
+"""Activity one year after `FIRST_DAY` divided by activity on it (and the same for each year
+of growth)."""
+YEARS_OF_GROWTH: Final = 2.0
+"""Years after `FIRST_DAY` during which activity grows; it keeps its level afterwards."""
 HOLIDAY_FACTOR: Final = 0.3
 """Activity from 24 December to 1 January, relative to an ordinary day."""
 DAILY_NOISE: Final = 0.12
+"""Sigma of the lognormal factor that makes a day busier or quieter than its rhythm says."""
 # Relative activity per hour of the day, UTC (the company works roughly 08:00-19:00 UTC).
 HUMAN_HOURLY_PROFILE: Final = (
     0.05, 0.04, 0.03, 0.03, 0.03, 0.05, 0.10, 0.30, 0.70, 1.00, 1.00, 0.95,
@@ -36,6 +59,55 @@ CodeArray = npt.NDArray[np.int8]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 ArrayT = TypeVar("ArrayT", bound=np.ndarray[Any, Any])
+
+
+def day_numbers(start: int, end: int) -> IntArray:
+    """The days touched by the half-open window [`start`, `end`), Unix seconds (`start` < `end`).
+
+    Returns
+    -------
+    int64 array
+        Days since 1970-01-01, UTC, from the day of `start` to the day of `end - 1`.
+    """
+    return np.arange(start // SECONDS_PER_DAY, (end - 1) // SECONDS_PER_DAY + 1, dtype=np.int64)
+
+
+def day_generator(seed: int, stream: int, day_number: int) -> np.random.Generator:
+    """The random numbers of one day of one log: a function of (`seed`, `stream`, day) alone.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the enterprise (>= 0).
+    stream : int
+        Which log draws (>= 0): each log has its own stream, so none changes another.
+    day_number : int
+        Days since 1970-01-01, UTC (>= 0).
+
+    Examples
+    --------
+    >>> a = day_generator(1, 1, 20423).random()
+    >>> a == day_generator(1, 1, 20423).random() != day_generator(1, 1, 20424).random()
+    True
+    """
+    return np.random.default_rng([seed, stream, day_number])
+
+
+def growth(timestamps: IntArray | FloatArray) -> FloatArray:
+    """Activity at each time relative to activity one year after `FIRST_DAY` (which is 1).
+
+    It grows `YEARLY_GROWTH` times a year from `FIRST_DAY` for `YEARS_OF_GROWTH` years, then
+    stays; before `FIRST_DAY` it is the level of that day (nothing happens there anyway).
+    """
+    years = np.clip((timestamps - FIRST_DAY_START) / SECONDS_PER_YEAR, 0.0, YEARS_OF_GROWTH)
+    level: FloatArray = YEARLY_GROWTH ** (years - 1.0)
+    return level
+
+
+def year_fraction(timestamps: IntArray | FloatArray) -> FloatArray:
+    """How far each time is into the demo's first year: 0 on `FIRST_DAY`, 1 a year later and on."""
+    fraction: FloatArray = np.clip((timestamps - FIRST_DAY_START) / SECONDS_PER_YEAR, 0.0, 1.0)
+    return fraction
 
 
 def weekdays_and_holidays(day_number: IntArray) -> tuple[IntArray, BoolArray]:
@@ -64,26 +136,21 @@ def weekdays_and_holidays(day_number: IntArray) -> tuple[IntArray, BoolArray]:
     return weekday, holiday
 
 
-def hourly_counts(
-    rng: np.random.Generator,
-    hour_starts: IntArray,
-    end: int,
-    per_day_at_end: float,
+def hourly_intensity(
+    day_number: IntArray,
+    per_day: float,
     hourly_profile: tuple[float, ...],
     weekend_factor: float,
-) -> IntArray:
-    """Poisson counts of events per hour, for the company's rhythm.
+) -> FloatArray:
+    """Expected events in each hour of each day, before the day's own noise.
 
     Parameters
     ----------
-    rng : numpy.random.Generator
-        Source of the draws (one lognormal per day, then one Poisson per hour).
-    hour_starts : int64 array
-        Start of each hour, Unix seconds, UTC, multiples of 3600.
-    end : int
-        End of the generated window, Unix seconds: activity there is `per_day_at_end`.
-    per_day_at_end : float
-        Expected events on an ordinary working day at `end` (>= 0).
+    day_number : int64 array
+        Days since 1970-01-01, UTC.
+    per_day : float
+        Expected events on an ordinary working day one year after `FIRST_DAY` (>= 0); other
+        days follow `growth`.
     hourly_profile : tuple of 24 floats
         Relative activity per hour of the day, UTC (normalised here).
     weekend_factor : float
@@ -91,39 +158,26 @@ def hourly_counts(
 
     Returns
     -------
-    int64 array
-        Events per hour, aligned with `hour_starts`.
+    float64 array of shape (days, 24)
+        Expected events per hour, row `i` for `day_number[i]`, column `h` for hour `h` UTC.
     """
-    day_number = hour_starts // SECONDS_PER_DAY
     weekday, holiday = weekdays_and_holidays(day_number)
     profile = np.asarray(hourly_profile) / np.sum(hourly_profile)
-    daily_noise = rng.lognormal(0.0, DAILY_NOISE, size=int(day_number.max() - day_number.min()) + 1)
-    intensity = (
-        per_day_at_end
-        * YEARLY_GROWTH ** ((hour_starts - end) / SECONDS_PER_YEAR)
-        * np.where(weekday >= 5, weekend_factor, 1.0)
-        * np.where(holiday, HOLIDAY_FACTOR, 1.0)
-        * daily_noise[day_number - day_number.min()]
-        * profile[(hour_starts // SECONDS_PER_HOUR) % 24]
+    hour_starts = day_number[:, None] * SECONDS_PER_DAY + np.arange(24) * SECONDS_PER_HOUR
+    day_factor = np.where(weekday >= 5, weekend_factor, 1.0) * np.where(
+        holiday, HOLIDAY_FACTOR, 1.0
     )
-    counts: IntArray = rng.poisson(intensity).astype(np.int64)
-    return counts
+    intensity: FloatArray = per_day * growth(hour_starts) * day_factor[:, None] * profile
+    return intensity
 
 
-def creation_times(
-    rng: np.random.Generator, hour_starts: IntArray, counts: IntArray, end: int
-) -> IntArray:
-    """`counts[i]` uniform times in hour `i`, never at or after `end` (Unix seconds)."""
-    starts: IntArray = np.repeat(hour_starts, counts)
-    widths = np.minimum(SECONDS_PER_HOUR, end - starts)
-    offsets: IntArray = (rng.random(starts.shape[0]) * widths).astype(np.int64)
-    return starts + offsets
+def draw_categories(uniform: FloatArray, weights: FloatArray) -> IntArray:
+    """One category per row of `weights` (n, k), from one uniform number in [0, 1) per row.
 
-
-def draw_categories(rng: np.random.Generator, weights: FloatArray) -> IntArray:
-    """One category per row of `weights` (n, k); rows summing to 0 get k."""
+    Rows summing to 0 get k.
+    """
     cumulative = np.cumsum(weights, axis=1)
-    threshold = rng.random(weights.shape[0]) * cumulative[:, -1]
+    threshold = uniform * cumulative[:, -1]
     categories: IntArray = np.sum(threshold[:, None] >= cumulative, axis=1).astype(np.int64)
     return categories
 

@@ -7,8 +7,9 @@ day makes a few searches (one plus a Poisson number), at the hours people work. 
 not depend on creating sessions: on many days people search without starting a session, and
 the other way round.
 
-The log draws from its own generator (`SEARCH_STREAM`), so adding it changed none of the
-other numbers of the demo. Pure: numpy arrays, no I/O. Timestamps are Unix seconds, UTC.
+The log draws from its own stream (`SEARCH_STREAM`), so adding it changed none of the other
+numbers of the demo, and each day from its own generator, so a day's searches are the same
+whatever "now" is. Pure: numpy arrays, no I/O. Timestamps are Unix seconds, UTC.
 """
 
 from __future__ import annotations
@@ -24,25 +25,29 @@ from metrics_toolkit.demo.rhythm import (
     HUMAN_HOURLY_PROFILE,
     SECONDS_PER_DAY,
     SECONDS_PER_HOUR,
-    SECONDS_PER_YEAR,
-    YEARLY_GROWTH,
+    FloatArray,
     IntArray,
     SmallIntArray,
+    day_generator,
+    day_numbers,
     frozen,
+    growth,
     weekdays_and_holidays,
 )
 
 __all__ = ["SearchLog", "make_searches"]
 
 SEARCH_STREAM: Final = 2
-"""The search log draws from ``numpy.random.default_rng([seed, SEARCH_STREAM])``.
+"""The search log draws from ``numpy.random.default_rng([seed, SEARCH_STREAM])`` (how keen each
+person is) and from ``day_generator(seed, SEARCH_STREAM, day)`` (each day's searches).
 
 Streams 0 and 1 of the same seed draw the directory and the session log.
 """
 NEVER_SEARCHING_SHARE: Final = 0.15
 """Share of people who never search (0..1)."""
-SEARCHING_DAY_SHARE_AT_END: Final = 0.35
-"""Chance that a person of average keenness searches on an ordinary working day at `end`."""
+SEARCHING_DAY_SHARE_A_YEAR_IN: Final = 0.35
+"""Chance that a person of average keenness searches on an ordinary working day one year after
+the demo's first day (other days follow its growth)."""
 SEARCH_KEENNESS_SPREAD: Final = 0.7
 """Sigma of the lognormal keenness of each person (its mean over people is 1)."""
 MEAN_SEARCHES_PER_SEARCHING_DAY: Final = 3.0
@@ -73,19 +78,21 @@ class SearchLog:
         return int(self.created_at.shape[0])
 
 
-def make_searches(
-    rng: np.random.Generator, users: tuple[User, ...], start: int, end: int
-) -> SearchLog:
+def make_searches(seed: int, users: tuple[User, ...], start: int, end: int) -> SearchLog:
     """Draw every search made in the half-open window [`start`, `end`), Unix seconds.
+
+    Each day's searches are a function of `seed` and that day's date alone (they draw from
+    ``day_generator(seed, SEARCH_STREAM, day)``; how keen each person is was drawn once, from
+    ``numpy.random.default_rng([seed, SEARCH_STREAM])``): `start` and `end` only cut the log.
 
     Parameters
     ----------
-    rng : numpy.random.Generator
-        The search log's own generator: the log is a deterministic function of its state.
+    seed : int
+        Seed of the enterprise (>= 0).
     users : tuple of User
         The people who search; each search carries its person's organization.
     start, end : int
-        The window, Unix seconds, UTC.
+        The window, Unix seconds, UTC (`start` < `end`).
 
     Returns
     -------
@@ -95,43 +102,56 @@ def make_searches(
     Examples
     --------
     >>> from metrics_toolkit.demo.directory import User
+    >>> from metrics_toolkit.demo.rhythm import FIRST_DAY_START
     >>> people = (User("user-1", "Ada", "ada@example.com", 0, ()),)
-    >>> log = make_searches(np.random.default_rng(0), people, 0, 30 * SECONDS_PER_DAY)
-    >>> bool((log.user_index == 0).all() and (log.created_at < 30 * SECONDS_PER_DAY).all())
+    >>> end = FIRST_DAY_START + 30 * SECONDS_PER_DAY
+    >>> log = make_searches(0, people, FIRST_DAY_START, end)
+    >>> bool((log.user_index == 0).all() and (log.created_at < end).all())
     True
     """
     n_users = len(users)
-    day_number = np.arange(
-        start // SECONDS_PER_DAY, (end - 1) // SECONDS_PER_DAY + 1, dtype=np.int64
-    )
+    base = np.random.default_rng([seed, SEARCH_STREAM])
+    keenness = base.lognormal(0.0, SEARCH_KEENNESS_SPREAD, size=n_users)
+    keenness = keenness / keenness.mean() if n_users else keenness
+    keenness[base.random(n_users) < NEVER_SEARCHING_SHARE] = 0.0
+
+    day_number = day_numbers(start, end)
     day_start = day_number * SECONDS_PER_DAY
     weekday, holiday = weekdays_and_holidays(day_number)
     day_factor = (
-        YEARLY_GROWTH ** ((day_start + SECONDS_PER_DAY // 2 - end) / SECONDS_PER_YEAR)
+        growth(day_start + SECONDS_PER_DAY // 2)
         * np.where(weekday >= 5, SEARCH_WEEKEND_FACTOR, 1.0)
         * np.where(holiday, HOLIDAY_FACTOR, 1.0)
     )
-    keenness = rng.lognormal(0.0, SEARCH_KEENNESS_SPREAD, size=n_users)
-    keenness = keenness / keenness.mean() if n_users else keenness
-    keenness[rng.random(n_users) < NEVER_SEARCHING_SHARE] = 0.0
-    chance = np.clip(SEARCHING_DAY_SHARE_AT_END * keenness[:, None] * day_factor[None, :], 0, 1)
-    searching = rng.random(chance.shape) < chance
-    extra = rng.poisson(MEAN_SEARCHES_PER_SEARCHING_DAY - 1.0, size=chance.shape)
-    counts = np.where(searching, 1 + extra, 0).ravel()
+    chance = np.clip(SEARCHING_DAY_SHARE_A_YEAR_IN * keenness[None, :] * day_factor[:, None], 0, 1)
+    drawn = [
+        _draw_day(day_generator(seed, SEARCH_STREAM, int(day)), chance[i])
+        for i, day in enumerate(day_number)
+    ]
+    counts = np.stack([day_counts for day_counts, _ in drawn]).ravel()
+    uniform = np.concatenate([day_uniform for _, day_uniform in drawn])
 
-    # One row per search: its person, its day, then an hour of the working profile.
-    cell = np.repeat(np.arange(counts.shape[0]), counts)
-    user_index = cell // day_number.shape[0]
-    profile = np.asarray(HUMAN_HOURLY_PROFILE) / np.sum(HUMAN_HOURLY_PROFILE)
-    hour = rng.choice(24, size=cell.shape[0], p=profile)
-    second = rng.integers(0, SECONDS_PER_HOUR, size=cell.shape[0])
-    created_at = day_start[cell % day_number.shape[0]] + hour * SECONDS_PER_HOUR + second
-    inside = (created_at >= start) & (created_at < end)
-    order = np.argsort(created_at[inside], kind="stable")
-    user_index = user_index[inside][order]
+    # One row per search, day by day and person by person: an hour of the working profile,
+    # then a second in that hour.
+    user_index = np.tile(np.arange(n_users), day_number.shape[0]).repeat(counts)
+    searched_on = np.repeat(day_start, n_users).repeat(counts)
+    profile = np.cumsum(HUMAN_HOURLY_PROFILE) / np.sum(HUMAN_HOURLY_PROFILE)
+    hour = np.minimum(np.searchsorted(profile, uniform[:, 0], side="right"), 23)
+    second = (uniform[:, 1] * SECONDS_PER_HOUR).astype(np.int64)
+    created_at = searched_on + hour * SECONDS_PER_HOUR + second
+    inside = np.flatnonzero((created_at >= start) & (created_at < end))
+    rows = inside[np.argsort(created_at[inside], kind="stable")]
     user_org = np.array([user.org_index for user in users], dtype=np.int32)
     return SearchLog(
-        created_at=frozen(created_at[inside][order].astype(np.int64)),
-        user_index=frozen(user_index.astype(np.int32)),
-        org_index=frozen(user_org[user_index]),
+        created_at=frozen(created_at[rows].astype(np.int64)),
+        user_index=frozen(user_index[rows].astype(np.int32)),
+        org_index=frozen(user_org[user_index[rows]]),
     )
+
+
+def _draw_day(rng: np.random.Generator, chance: FloatArray) -> tuple[IntArray, FloatArray]:
+    """One day's draws: searches per person (`chance` of searching each), two uniforms each."""
+    searching = rng.random(chance.shape[0]) < chance
+    extra = rng.poisson(MEAN_SEARCHES_PER_SEARCHING_DAY - 1.0, size=chance.shape[0])
+    counts = np.where(searching, 1 + extra, 0).astype(np.int64)
+    return counts, rng.random((int(counts.sum()), 2))

@@ -14,14 +14,14 @@ import socket
 import sys
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Final, TextIO
 from urllib.parse import urlsplit
 
-from metrics_toolkit.demo.enterprise import DEFAULT_DAYS, DEFAULT_SEED, generate_enterprise
+from metrics_toolkit.demo.enterprise import DEFAULT_SEED, generate_enterprise
 from metrics_toolkit.demo.faults import (
     DEFAULT_RETRY_AFTER,
     DEFAULT_SLOW_SECONDS,
@@ -298,7 +298,7 @@ def serve_forever(
     faults: FaultPlan | None = None,
     now: datetime | None = None,
     seed: int = DEFAULT_SEED,
-    days: int = DEFAULT_DAYS,
+    days: int | None = None,
     host: str = DEFAULT_HOST,
     out: TextIO | None = None,
     stop: threading.Event | None = None,
@@ -314,12 +314,13 @@ def serve_forever(
     faults : FaultPlan, optional
         Faults to inject (for example ``FaultPlan.spread(0.1, seed=1)``).
     now : datetime, optional
-        Timezone-aware end of the generated year and clock of the API. Default: the current
-        hour, UTC.
+        Timezone-aware end of the history and clock of the API, after the demo's first day.
+        Default: the current hour, UTC.
     seed : int
         Seed of the synthetic enterprise.
-    days : int
-        Days of generated history before `now`.
+    days : int, optional
+        Keep only this many days of history before `now`. Default: every day since the
+        demo's first day (`metrics_toolkit.demo.FIRST_DAY`).
     host : str
         Loopback address to bind.
     out : TextIO, optional
@@ -335,8 +336,12 @@ def serve_forever(
         print(
             f"API key: {DEMO_API_KEY}  (header 'Authorization: Bearer {DEMO_API_KEY}')", file=stream
         )
+        first = datetime.fromtimestamp(enterprise.start, tz=timezone.utc)
         print(
-            f"{len(enterprise.sessions)} sessions; press Ctrl-C to stop.", file=stream, flush=True
+            f"{len(enterprise.sessions)} sessions since {first:%Y-%m-%d %H:%M} UTC (windows "
+            "before that count 0); press Ctrl-C to stop.",
+            file=stream,
+            flush=True,
         )
         waiter = threading.Event() if stop is None else stop
         try:

@@ -1,10 +1,13 @@
-"""The synthetic enterprise's session log: a year of Devin sessions as numpy arrays.
+"""The synthetic enterprise's session log: every session since its first day, as numpy arrays.
 
 The log looks like a real company's: working hours and weekdays, steady growth, a dip over
 Christmas and New Year, Slack replacing the web app as the place sessions start, a playbook
 launched mid-year, large sessions that cost more ACUs and merge less often. It also holds, on
 purpose, a Simpson's paradox between `SIMPSON_ORG_A` and `SIMPSON_ORG_B` (see
 `metrics_toolkit.demo.enterprise`).
+
+Each day's sessions are drawn from that day's own generator, so they are the same whatever
+window is generated and whatever "now" is: a closed week never changes.
 
 Pure: numpy arrays, no I/O. Timestamps are Unix seconds, UTC.
 """
@@ -27,22 +30,28 @@ from metrics_toolkit.demo.directory import (
     headcounts,
 )
 from metrics_toolkit.demo.rhythm import (
+    DAILY_NOISE,
     HUMAN_HOURLY_PROFILE,
     SECONDS_PER_DAY,
     SECONDS_PER_HOUR,
-    SECONDS_PER_YEAR,
     BoolArray,
     CodeArray,
     FloatArray,
     IntArray,
     SmallIntArray,
-    creation_times,
+    day_generator,
+    day_numbers,
     draw_categories,
     frozen,
-    hourly_counts,
+    hourly_intensity,
+    year_fraction,
 )
 
 __all__ = ["SessionLog", "make_sessions"]
+
+SESSION_STREAM: Final = 1
+"""The session log draws from ``numpy.random.default_rng([seed, SESSION_STREAM])`` (who is busier
+than whom) and from ``day_generator(seed, SESSION_STREAM, day)`` (each day's sessions)."""
 
 ORIGINS: Final = (
     "api",
@@ -86,20 +95,28 @@ SEARCH_SHARE_BY_SIZE: Final = (0.10, 0.18, 0.28, 0.38, 0.45)
 PLAYBOOK_SHARE: Final = 0.22
 
 # Rhythm of the sessions created by people.
-HUMAN_SESSIONS_PER_WORKDAY_AT_END: Final = 190.0
+HUMAN_SESSIONS_PER_WORKDAY_A_YEAR_IN: Final = 190.0
+"""Expected sessions people create on an ordinary working day one year after `FIRST_DAY`."""
 WEEKEND_FACTOR: Final = 0.12
-# Origin mix of people's sessions one year before `end` and at `end` (interpolated between).
-HUMAN_ORIGIN_MIX_YEAR_AGO: Final = (0.03, 0.02, 0.00, 0.08, 0.07, 0.05, 0.12, 0.04, 0.59)
-HUMAN_ORIGIN_MIX_AT_END: Final = (0.03, 0.03, 0.03, 0.12, 0.08, 0.07, 0.30, 0.06, 0.28)
+# Origin mix of people's sessions on `FIRST_DAY` and one year later (interpolated between,
+# constant afterwards).
+HUMAN_ORIGIN_MIX_AT_FIRST_DAY: Final = (0.03, 0.02, 0.00, 0.08, 0.07, 0.05, 0.12, 0.04, 0.59)
+HUMAN_ORIGIN_MIX_A_YEAR_IN: Final = (0.03, 0.03, 0.03, 0.12, 0.08, 0.07, 0.30, 0.06, 0.28)
 
 # Rhythm of the sessions created by service users.
-SERVICE_SESSIONS_PER_DAY_AT_END: Final = 30.0
+SERVICE_SESSIONS_PER_DAY_A_YEAR_IN: Final = 30.0
+"""Expected sessions service users create on an ordinary day one year after `FIRST_DAY`."""
 SERVICE_WEEKEND_FACTOR: Final = 0.8
 SERVICE_HOURLY_PROFILE: Final = (
     1.0, 1.0, 4.0, 1.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
     1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
 )  # fmt: skip
 SERVICE_ORIGIN_MIX: Final = (0.55, 0.38, 0.07, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+# The columns of the uniform numbers each session draws (see `_DayDraws`), and the normals.
+_TIME_IN_HOUR, _CREATOR, _ORIGIN, _SIZE, _SEARCH, _MERGED, _PLAYBOOK, _USES_PLAYBOOK = range(8)
+_UNIFORM_COLUMNS: Final = 8
+_ACUS, _DURATION = range(2)
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,7 +167,7 @@ class SessionLog:
 
 
 def make_sessions(
-    rng: np.random.Generator,
+    seed: int,
     organizations: tuple[Organization, ...],
     service_users: tuple[ServiceUser, ...],
     playbooks: tuple[Playbook, ...],
@@ -160,82 +177,74 @@ def make_sessions(
 ) -> SessionLog:
     """Draw every session created in the half-open window [`start`, `end`), Unix seconds.
 
+    Each day's sessions are a function of `seed` and that day's date alone (they draw from
+    ``day_generator(seed, SESSION_STREAM, day)``; who is busier than whom is drawn once, from
+    ``numpy.random.default_rng([seed, SESSION_STREAM])``): `start` and `end` only cut the log,
+    so a day reads the same whatever the window.
+
     Parameters
     ----------
-    rng : numpy.random.Generator
-        The session log's own generator: the log is a deterministic function of its state.
+    seed : int
+        Seed of the enterprise (>= 0).
     organizations, service_users, playbooks : tuple
         The directory the sessions point into.
     n_users : int
         Number of people; they are grouped by organization as `headcounts` says.
     start, end : int
-        The window, Unix seconds, UTC; some merges fall after `end`.
+        The window, Unix seconds, UTC (`start` < `end`); some merges fall after `end`.
 
     Returns
     -------
     SessionLog
         Read-only arrays, sorted by `created_at`.
     """
-    hour_starts = np.arange(start, end, SECONDS_PER_HOUR, dtype=np.int64)
-    human_counts = hourly_counts(
-        rng,
-        hour_starts,
-        end,
-        HUMAN_SESSIONS_PER_WORKDAY_AT_END,
-        HUMAN_HOURLY_PROFILE,
-        WEEKEND_FACTOR,
+    activity = np.random.default_rng([seed, SESSION_STREAM]).lognormal(0.0, 0.8, size=n_users)
+    days = day_numbers(start, end)
+    human = hourly_intensity(
+        days, HUMAN_SESSIONS_PER_WORKDAY_A_YEAR_IN, HUMAN_HOURLY_PROFILE, WEEKEND_FACTOR
     )
-    service_counts = hourly_counts(
-        rng,
-        hour_starts,
-        end,
-        SERVICE_SESSIONS_PER_DAY_AT_END,
-        SERVICE_HOURLY_PROFILE,
-        SERVICE_WEEKEND_FACTOR,
+    service = hourly_intensity(
+        days, SERVICE_SESSIONS_PER_DAY_A_YEAR_IN, SERVICE_HOURLY_PROFILE, SERVICE_WEEKEND_FACTOR
     )
-    human_created = creation_times(rng, hour_starts, human_counts, end)
-    service_created = creation_times(rng, hour_starts, service_counts, end)
+    drawn = [
+        _draw_day(day_generator(seed, SESSION_STREAM, int(day)), human[i], service[i])
+        for i, day in enumerate(days)
+    ]
+    counts = np.stack([day.counts for day in drawn]).ravel()
+    uniform = np.concatenate([day.uniform for day in drawn])
+    normal = np.concatenate([day.normal for day in drawn])
+    exponential = np.concatenate([day.exponential for day in drawn])
 
-    # Creators: people weighted by a lognormal activity, service users by their share.
-    user_org = np.repeat(np.arange(len(organizations)), headcounts())
-    activity = rng.lognormal(0.0, 0.8, size=n_users)
-    human_user = rng.choice(n_users, size=human_created.shape[0], p=activity / activity.sum())
+    # Rows come day by day, people's hours 0-23 then the service users' hours 0-23.
+    hour_starts = days[:, None] * SECONDS_PER_DAY + np.arange(24) * SECONDS_PER_HOUR
+    created_at = np.repeat(np.concatenate([hour_starts, hour_starts], axis=1).ravel(), counts)
+    created_at = created_at + (uniform[:, _TIME_IN_HOUR] * SECONDS_PER_HOUR).astype(np.int64)
+    is_service = np.repeat(np.tile(np.repeat([False, True], 24), days.shape[0]), counts)
+
+    # Creators: people weighted by their activity, service users by their share. A session a
+    # service user would create after its deletion or expiry goes to the first one.
     shares = np.array([share for _, _, share, _ in SERVICE_USERS])
-    service_user = np.asarray(
-        rng.choice(len(service_users), size=service_created.shape[0], p=shares / shares.sum()),
-        dtype=np.int64,
-    )
-    active_until = np.array(
-        [np.inf if su.deleted_at is None else su.deleted_at for su in service_users]
-    )
-    # Sessions the inactive service user would have created after its deletion go to the first.
-    service_user = np.where(service_created < active_until[service_user], service_user, 0).astype(
-        np.int64
-    )
-
-    created_at = np.concatenate([human_created, service_created])
-    order = np.argsort(created_at, kind="stable")
-    created_at = created_at[order]
-    n_human = human_created.shape[0]
-    user_index = np.concatenate([human_user, np.full(service_created.shape[0], NO_INDEX)])[order]
-    service_user_index = np.concatenate([np.full(n_human, NO_INDEX), service_user])[order]
-    is_service = service_user_index >= 0
+    user_index = np.where(is_service, NO_INDEX, _pick(activity, uniform[:, _CREATOR]))
+    picked = _pick(shares, uniform[:, _CREATOR])
+    active_until = np.array([_active_until(su) for su in service_users])
+    picked = np.where(created_at < active_until[picked], picked, 0)
+    service_user_index = np.where(is_service, picked, NO_INDEX)
+    user_org = np.repeat(np.arange(len(organizations)), headcounts())
     su_org = np.array([su.org_index for su in service_users])
-    org_index = np.where(is_service, su_org[service_user_index], user_org[user_index])
-    n = created_at.shape[0]
+    org_index = np.where(is_service, su_org[picked], user_org[np.maximum(user_index, 0)])
 
-    # Origins: people move from the web app to Slack over the year; machines use the API.
-    year_fraction = np.clip(1.0 + (created_at - end) / SECONDS_PER_YEAR, 0.0, 1.0)[:, None]
-    origin_weights = (1.0 - year_fraction) * np.array(HUMAN_ORIGIN_MIX_YEAR_AGO) + (
-        year_fraction * np.array(HUMAN_ORIGIN_MIX_AT_END)
+    # Origins: people move from the web app to Slack over the first year; machines use the API.
+    fraction = year_fraction(created_at)[:, None]
+    origin_weights = (1.0 - fraction) * np.array(HUMAN_ORIGIN_MIX_AT_FIRST_DAY) + (
+        fraction * np.array(HUMAN_ORIGIN_MIX_A_YEAR_IN)
     )
     origin_weights[is_service] = SERVICE_ORIGIN_MIX
-    origin_code = draw_categories(rng, origin_weights)
+    origin_code = draw_categories(uniform[:, _ORIGIN], origin_weights)
 
     # Sizes per organization; ACUs, duration, search and merges per size.
     org_names = [organization.name for organization in organizations]
     size_mix = np.array([SIZE_MIX_BY_ORG.get(name, DEFAULT_SIZE_MIX) for name in org_names])
-    size_code = draw_categories(rng, size_mix[org_index])
+    size_code = draw_categories(uniform[:, _SIZE], size_mix[org_index])
     session_limit = np.array(
         [
             np.inf if o.max_session_acu_limit is None else o.max_session_acu_limit
@@ -243,49 +252,105 @@ def make_sessions(
         ]
     )
     acus = np.minimum(
-        np.array(MEDIAN_ACUS_BY_SIZE)[size_code] * rng.lognormal(0.0, LOG_SPREAD, size=n),
+        np.array(MEDIAN_ACUS_BY_SIZE)[size_code] * np.exp(LOG_SPREAD * normal[:, _ACUS]),
         session_limit[org_index],
     )
     duration_hours = np.array(MEDIAN_DURATION_HOURS_BY_SIZE)[size_code]
     duration = np.clip(
-        duration_hours * SECONDS_PER_HOUR * rng.lognormal(0.0, LOG_SPREAD, size=n),
+        duration_hours * SECONDS_PER_HOUR * np.exp(LOG_SPREAD * normal[:, _DURATION]),
         MIN_DURATION_SECONDS,
         MAX_DURATION_SECONDS,
     ).astype(np.int64)
-    used_search = rng.random(n) < np.array(SEARCH_SHARE_BY_SIZE)[size_code]
+    used_search = uniform[:, _SEARCH] < np.array(SEARCH_SHARE_BY_SIZE)[size_code]
 
     merge_rates = np.array(
         [MERGE_RATES_BY_ORG.get(name, DEFAULT_MERGE_RATES) for name in org_names]
     )
-    merged = rng.random(n) < merge_rates[org_index, size_code]
-    lag = duration + rng.exponential(MEAN_MERGE_LAG_DAYS * SECONDS_PER_DAY, size=n)
+    merged = uniform[:, _MERGED] < merge_rates[org_index, size_code]
+    lag = duration + exponential * MEAN_MERGE_LAG_DAYS * SECONDS_PER_DAY
     lag = np.minimum(lag, MAX_MERGE_LAG_DAYS * SECONDS_PER_DAY).astype(np.int64)
     merged_at = np.where(merged, created_at + lag, NEVER_MERGED)
+    playbook_index = _draw_playbooks(
+        uniform[:, _PLAYBOOK],
+        uniform[:, _USES_PLAYBOOK],
+        playbooks,
+        organizations,
+        created_at,
+        org_index,
+    )
 
-    playbook_index = _draw_playbooks(rng, playbooks, organizations, created_at, org_index)
+    # Cut the window, then sort by creation (stable: the same day gives the same order).
+    inside = np.flatnonzero((created_at >= start) & (created_at < end))
+    rows = inside[np.argsort(created_at[inside], kind="stable")]
     return SessionLog(
-        created_at=frozen(created_at.astype(np.int64)),
-        user_index=frozen(user_index.astype(np.int32)),
-        service_user_index=frozen(service_user_index.astype(np.int32)),
-        org_index=frozen(org_index.astype(np.int32)),
-        origin_code=frozen(origin_code.astype(np.int8)),
-        size_code=frozen(size_code.astype(np.int8)),
-        playbook_index=frozen(playbook_index.astype(np.int32)),
-        used_search=frozen(used_search),
-        acus=frozen(acus.astype(np.float64)),
-        acus_done_at=frozen(created_at + duration),
-        merged_at=frozen(merged_at.astype(np.int64)),
+        created_at=frozen(created_at[rows].astype(np.int64)),
+        user_index=frozen(user_index[rows].astype(np.int32)),
+        service_user_index=frozen(service_user_index[rows].astype(np.int32)),
+        org_index=frozen(org_index[rows].astype(np.int32)),
+        origin_code=frozen(origin_code[rows].astype(np.int8)),
+        size_code=frozen(size_code[rows].astype(np.int8)),
+        playbook_index=frozen(playbook_index[rows].astype(np.int32)),
+        used_search=frozen(used_search[rows]),
+        acus=frozen(acus[rows].astype(np.float64)),
+        acus_done_at=frozen((created_at + duration)[rows]),
+        merged_at=frozen(merged_at[rows].astype(np.int64)),
     )
 
 
+@dataclass(frozen=True)
+class _DayDraws:
+    """The random numbers of one day: sessions per hour, then a few numbers per session."""
+
+    counts: IntArray
+    """Sessions per hour: people's 24 hours, then the service users' 24 hours."""
+    uniform: FloatArray
+    """One row per session, one column per `_UNIFORM_COLUMNS`, in [0, 1)."""
+    normal: FloatArray
+    """One row per session: the standard normals of its ACUs and of its duration."""
+    exponential: FloatArray
+    """One standard exponential per session: its merge lag."""
+
+
+def _draw_day(rng: np.random.Generator, human: FloatArray, service: FloatArray) -> _DayDraws:
+    """The draws of one day from its own generator, in a fixed order."""
+    human_noise, service_noise = rng.lognormal(0.0, DAILY_NOISE, size=2)
+    counts = rng.poisson(np.concatenate([human * human_noise, service * service_noise]))
+    n = int(counts.sum())
+    return _DayDraws(
+        counts=counts.astype(np.int64),
+        uniform=rng.random((n, _UNIFORM_COLUMNS)),
+        normal=rng.standard_normal((n, 2)),
+        exponential=rng.standard_exponential(n),
+    )
+
+
+def _pick(weights: FloatArray, uniform: FloatArray) -> IntArray:
+    """Index `i` with probability ``weights[i] / weights.sum()``, one per uniform in [0, 1)."""
+    cumulative = np.cumsum(weights)
+    chosen = np.searchsorted(cumulative, uniform * cumulative[-1], side="right")
+    picked: IntArray = np.minimum(chosen, weights.shape[0] - 1).astype(np.int64)
+    return picked
+
+
+def _active_until(service_user: ServiceUser) -> float:
+    """When `service_user` stops creating sessions (deleted or expired), Unix seconds, or inf."""
+    limits = [t for t in (service_user.deleted_at, service_user.expires_at) if t is not None]
+    return float(min(limits)) if limits else np.inf
+
+
 def _draw_playbooks(
-    rng: np.random.Generator,
+    choice_uniform: FloatArray,
+    use_uniform: FloatArray,
     playbooks: tuple[Playbook, ...],
     organizations: tuple[Organization, ...],
     created_at: IntArray,
-    org_index: SmallIntArray | IntArray,
+    org_index: IntArray,
 ) -> IntArray:
-    """A playbook for a share of sessions, among those existing and visible to the org."""
+    """A playbook for a share of sessions, among those existing and visible to the org.
+
+    `choice_uniform` picks the playbook and `use_uniform` decides whether one is used: one
+    number in [0, 1) each per session.
+    """
     org_ids = [organization.org_id for organization in organizations]
     playbook_org = np.array(
         [NO_INDEX if p.org_id is None else org_ids.index(p.org_id) for p in playbooks]
@@ -295,6 +360,7 @@ def _draw_playbooks(
     available = (playbook_created[None, :] <= created_at[:, None]) & (
         (playbook_org[None, :] == NO_INDEX) | (playbook_org[None, :] == org_index[:, None])
     )
-    choice = draw_categories(rng, available * popularity)
-    uses_playbook = (rng.random(created_at.shape[0]) < PLAYBOOK_SHARE) & available.any(axis=1)
-    return np.where(uses_playbook, choice, NO_INDEX)
+    choice = draw_categories(choice_uniform, available * popularity)
+    uses_playbook = (use_uniform < PLAYBOOK_SHARE) & available.any(axis=1)
+    chosen: IntArray = np.where(uses_playbook, choice, NO_INDEX)
+    return chosen
