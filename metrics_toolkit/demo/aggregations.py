@@ -18,7 +18,7 @@ import numpy.typing as npt
 from metrics_toolkit.demo.enterprise import DemoEnterprise
 from metrics_toolkit.demo.protocol import JsonObject, clip_int64
 from metrics_toolkit.demo.rhythm import IntArray
-from metrics_toolkit.demo.sessions import NO_INDEX, ORIGINS, SIZES
+from metrics_toolkit.demo.sessions import MAX_DURATION_SECONDS, NO_INDEX, ORIGINS, SIZES
 
 __all__ = ["MetricsAggregator"]
 
@@ -47,7 +47,6 @@ class MetricsAggregator:
         self._playbook_positions = {p.playbook_id: i for i, p in enumerate(enterprise.playbooks)}
         log = enterprise.sessions
         self._acus_per_second = log.acus / (log.acus_done_at - log.created_at)
-        self._longest_session = int(np.max(log.acus_done_at - log.created_at, initial=0))
         # One code per session for what is fixed at creation: size, origin, playbook, search.
         self._creation_code = (
             (log.size_code.astype(np.intp) * len(ORIGINS) + log.origin_code) * 2
@@ -97,11 +96,13 @@ class MetricsAggregator:
     def _consumed_acus(self, now: int, window: slice, mask: Mask | None) -> float:
         """ACUs consumed by `now` by the sessions of `window` (and `mask`).
 
-        Sessions created more than the longest session duration before `now` have finished:
-        they count in full. Only the ones after consume linearly up to `acus_done_at`.
+        Sessions created more than `MAX_DURATION_SECONDS` (the longest a session runs) before
+        `now` have finished: they count in full. Only the ones after consume linearly up to
+        `acus_done_at`. The split depends on `now` alone, so a log that runs on past `now`
+        gives the very same sums as one that ends there.
         """
         log = self.enterprise.sessions
-        settled = int(np.searchsorted(log.created_at, now - self._longest_session, "left"))
+        settled = int(np.searchsorted(log.created_at, now - MAX_DURATION_SECONDS, "left"))
         split = min(max(settled, window.start), window.stop)
         finished = log.acus[window.start : split]
         running = slice(split, window.stop)

@@ -71,24 +71,30 @@ def list_users(enterprise: DemoEnterprise, query: Query) -> JsonObject:
 
 
 def list_service_users(enterprise: DemoEnterprise, now: int, query: Query) -> JsonObject:
-    """One page of the service users active at `now` (Unix seconds), or of all of them."""
+    """One page of the service users active at `now` (Unix seconds), or of all of them.
+
+    A deletion still ahead of `now` is not shown (``deleted_at`` null).
+    """
     errors: list[JsonObject] = []
     after, first = page_parameters(query, errors)
     include_inactive = optional_value(query, "include_inactive", _BOOLEAN, False, errors)
     if errors:
         raise RequestError(validation_error(errors))
     items = [
-        _service_user_item(su)
+        _service_user_item(su, now)
         for su in enterprise.service_users
         if include_inactive or su.is_active(now)
     ]
     return page(items, "service_user_id", after, first)
 
 
-def list_playbooks(enterprise: DemoEnterprise, query: Query) -> JsonObject:
-    """One page of the playbooks."""
+def list_playbooks(enterprise: DemoEnterprise, now: int, query: Query) -> JsonObject:
+    """One page of the playbooks created before `now` (Unix seconds), as they were then.
+
+    An update still ahead of `now` is not shown (``updated_at`` is the creation).
+    """
     after, first = page_parameters(query)
-    items = [_playbook_item(p) for p in enterprise.playbooks]
+    items = [_playbook_item(p, now) for p in enterprise.playbooks if p.created_at < now]
     return page(items, "playbook_id", after, first)
 
 
@@ -191,17 +197,18 @@ def _user_item(user: User) -> JsonObject:
     }
 
 
-def _service_user_item(service_user: ServiceUser) -> JsonObject:
+def _service_user_item(service_user: ServiceUser, now: int) -> JsonObject:
+    deleted_at = service_user.deleted_at
     return {
         "service_user_id": service_user.service_user_id,
         "name": service_user.name,
         "expires_at": service_user.expires_at,
-        "deleted_at": service_user.deleted_at,
+        "deleted_at": deleted_at if deleted_at is not None and deleted_at <= now else None,
         "role_assignments": _role_assignments(service_user.role_assignments),
     }
 
 
-def _playbook_item(playbook: Playbook) -> JsonObject:
+def _playbook_item(playbook: Playbook, now: int) -> JsonObject:
     return {
         "playbook_id": playbook.playbook_id,
         "title": playbook.title,
@@ -210,7 +217,7 @@ def _playbook_item(playbook: Playbook) -> JsonObject:
         "created_by": playbook.created_by,
         "updated_by": playbook.created_by,
         "created_at": playbook.created_at,
-        "updated_at": playbook.updated_at,
+        "updated_at": playbook.updated_at if playbook.updated_at <= now else playbook.created_at,
         "access_type": "enterprise" if playbook.org_id is None else "org",
         "org_id": playbook.org_id,
         "structured_output_schema": None,

@@ -17,11 +17,20 @@ collected in the order the parameters are declared (`metrics_toolkit.demo.protoc
 
 Time: every timestamp is Unix seconds, UTC. The simulator has a clock, `DemoAPI.now`: sessions
 and searches created at or after it do not exist yet, merges after it are not visible yet, and
-a session's ACUs are the part it had consumed by then (`metrics_toolkit.demo.aggregations`).
+a session's ACUs are the part it had consumed by then (`metrics_toolkit.demo.aggregations`);
+playbooks created after it are not listed yet.
+
+History: the enterprise's history begins at `DemoEnterprise.start` (the demo's first day,
+`metrics_toolkit.demo.FIRST_DAY`, 00:00 UTC, unless a shorter history was built). As a real
+account would, the API answers a window before it with 0 sessions and 0 searches (and
+``avg_acus_per_session`` 0.0) for the part before it; an answer cannot say so, so the
+simulator logs it on the ``metrics_toolkit.demo`` logger: a warning for the first such window,
+then one line at INFO level per window.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -78,6 +87,10 @@ DEFAULT_TOKENS: Final[Mapping[str, frozenset[str]]] = {
     DEMO_API_KEY: ALL_PERMISSIONS,
     DEMO_KEY_WITHOUT_PERMISSIONS: frozenset(),
 }
+LOGGER_NAME: Final = "metrics_toolkit.demo"
+"""The logger that says when a window asked for begins before the enterprise's history."""
+
+logger = logging.getLogger(LOGGER_NAME)
 
 
 @dataclass(frozen=True)
@@ -125,6 +138,7 @@ class DemoAPI:
         if now is not None:
             self.set_now(now)
         self.tokens: dict[str, frozenset[str]] = dict(DEFAULT_TOKENS if tokens is None else tokens)
+        self._said_history_start = False
         self._aggregator = MetricsAggregator(enterprise)
         self._routes: dict[str, _Route] = {
             SESSION_METRICS_PATH: _Route(VIEW_ACCOUNT_METRICS, self._get_session_metrics),
@@ -140,7 +154,8 @@ class DemoAPI:
                 lambda query: list_service_users(self.enterprise, self.now_timestamp, query),
             ),
             PLAYBOOKS_PATH: _Route(
-                VIEW_PLAYBOOKS, lambda query: list_playbooks(self.enterprise, query)
+                VIEW_PLAYBOOKS,
+                lambda query: list_playbooks(self.enterprise, self.now_timestamp, query),
             ),
         }
 
@@ -291,8 +306,28 @@ class DemoAPI:
             )
             raise RequestError(error(HTTPStatus.FORBIDDEN, detail))
 
+    def _note_window_before_history(self, time_after: int, time_before: int) -> None:
+        """Log a window that begins before the history: the API answers 0 for that part."""
+        start = self.enterprise.start
+        if time_after >= min(start, time_before):
+            return
+        first = datetime.fromtimestamp(start, tz=timezone.utc)
+        where = "lies wholly before" if time_before <= start else "begins before"
+        level = logging.INFO if self._said_history_start else logging.WARNING
+        self._said_history_start = True
+        logger.log(
+            level,
+            "the window [%d, %d) %s the demo enterprise's history, which begins on "
+            "%s UTC: nothing before that exists, so it counts 0 there",
+            time_after,
+            time_before,
+            where,
+            f"{first:%Y-%m-%d %H:%M}",
+        )
+
     def _get_session_metrics(self, query: Query) -> JsonObject:
         time_after, time_before = time_window(query)
+        self._note_window_before_history(time_after, time_before)
         return self.session_metrics(
             time_after,
             time_before,
@@ -304,6 +339,7 @@ class DemoAPI:
 
     def _get_search_metrics(self, query: Query) -> JsonObject:
         time_after, time_before = time_window(query)
+        self._note_window_before_history(time_after, time_before)
         return self.search_metrics(time_after, time_before, org_ids=id_list(query, "org_ids"))
 
 
@@ -315,6 +351,7 @@ __all__ = [
     "DEMO_API_KEY",
     "DEMO_KEY_WITHOUT_PERMISSIONS",
     "JSON_CONTENT_TYPE",
+    "LOGGER_NAME",
     "MAX_PAGE_SIZE",
     "ORGANIZATIONS_PATH",
     "PLAYBOOKS_PATH",
