@@ -311,18 +311,17 @@ class DemoAPI:
         start = self.enterprise.start
         if time_after >= min(start, time_before):
             return
-        first = datetime.fromtimestamp(start, tz=timezone.utc)
         where = "lies wholly before" if time_before <= start else "begins before"
         level = logging.INFO if self._said_history_start else logging.WARNING
         self._said_history_start = True
         logger.log(
             level,
-            "the window [%d, %d) %s the demo enterprise's history, which begins on "
+            "the window [%s, %s) UTC %s the demo enterprise's history, which begins on "
             "%s UTC: nothing before that exists, so it counts 0 there",
-            time_after,
-            time_before,
+            _moment(time_after),
+            _moment(time_before),
             where,
-            f"{first:%Y-%m-%d %H:%M}",
+            _moment(start),
         )
 
     def _get_session_metrics(self, query: Query) -> JsonObject:
@@ -341,6 +340,14 @@ class DemoAPI:
         time_after, time_before = time_window(query)
         self._note_window_before_history(time_after, time_before)
         return self.search_metrics(time_after, time_before, org_ids=id_list(query, "org_ids"))
+
+
+def _moment(timestamp: int) -> str:
+    """`timestamp` (Unix seconds) as ``YYYY-MM-DD HH:MM`` UTC, or the number when out of range."""
+    try:
+        return f"{datetime.fromtimestamp(timestamp, tz=timezone.utc):%Y-%m-%d %H:%M}"
+    except (OverflowError, OSError, ValueError):
+        return str(timestamp)
 
 
 __all__ = [
