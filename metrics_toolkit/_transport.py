@@ -27,13 +27,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-from urllib.parse import quote_plus, unquote, urljoin, urlsplit
-from urllib.request import getproxies_environment, proxy_bypass_environment  # type: ignore[attr-defined]
+from urllib.parse import urljoin, urlsplit
 
 import pydantic
 import urllib3
 
 from ._constants import DEFAULT_POOL_SIZE, MAX_BACKOFF, MAX_RETRY_AFTER, TOKEN_MASK
+from ._wire import environment_proxies, pool_manager, read_by, same_origin, with_query
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -53,9 +53,6 @@ __all__ = [
     "Reply",
     "Sent",
     "Transport",
-    "environment_proxies",
-    "same_origin",
-    "with_query",
 ]
 
 logger = logging.getLogger("metrics_toolkit")
@@ -69,9 +66,6 @@ HEADERS = {
     "Accept-Encoding": "gzip, deflate",
 }
 
-
-#: Bytes asked for per read of a body.
-_CHUNK = 1 << 16
 
 #: Retries are this module's own (with backoff and the rate gate): urllib3 only follows
 #: redirects, as requests would, dropping the token when one leads to another host.
@@ -187,7 +181,7 @@ class Transport:
         self._host: urllib3.HTTPConnectionPool | None = None
         self._origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url))
         if adapter is None:
-            self._pool = _pool_manager(base_url, self.proxies, bundle, pool_size)
+            self._pool = pool_manager(base_url, self.proxies, bundle, pool_size)
             if not self.proxies:  # the host's own pool: no URL parsed per call
                 self._host = self._pool.connection_from_url(base_url)
 
@@ -263,7 +257,7 @@ class Transport:
             deadline = time.monotonic() + self.timeout
             try:
                 response = self._open(url)
-                body = _read_by(response, deadline)
+                body = read_by(response, deadline)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 reason = getattr(exc, "reason", None) or exc  # MaxRetryError wraps the cause
                 # a refused connection is a NewConnectionError, which urllib3 2 derives from
@@ -347,101 +341,6 @@ class Transport:
     def _backoff_delay(self, attempt: int) -> float:
         ceiling = min(MAX_BACKOFF, self.backoff * 2 ** (attempt - 1))
         return ceiling * random.uniform(0.5, 1.0)
-
-
-def with_query(url: str, params: Mapping[str, Any]) -> str:
-    """The URL as sent (lists as repeated keys), also quoted in messages.
-
-    Integers (the window) are written as they are; everything else is quoted as ``urlencode``
-    would (this runs once per request: ``urlencode`` alone cost 30 µs of it).
-    """
-    if not params:
-        return url
-    parts = []
-    for name, value in params.items():
-        key = quote_plus(str(name))
-        for item in value if isinstance(value, list | tuple) else (value,):
-            text = str(item) if type(item) is int else quote_plus(str(item))
-            parts.append(f"{key}={text}")
-    return f"{url}?{'&'.join(parts)}"
-
-
-def environment_proxies(url: str) -> dict[str, str]:
-    """The proxies the environment sets for ``url``'s host (none when ``NO_PROXY`` names it)."""
-    proxies = getproxies_environment()
-    host = urlsplit(url).hostname or ""
-    if not proxies or proxy_bypass_environment(host, proxies):
-        return {}
-    return {key: value for key, value in proxies.items() if key != "no"}
-
-
-def same_origin(first: str, second: str) -> bool:
-    """Whether two URLs share scheme, host and port (the token may follow a redirect only then)."""
-    a, b = urlsplit(first), urlsplit(second)
-    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
-
-
-def _pool_manager(
-    base_url: str, proxies: Mapping[str, str], bundle: str | None, pool_size: int
-) -> urllib3.PoolManager:
-    """Connections to one host, through the environment's proxy for it, if any.
-
-    TLS is always verified: against ``bundle`` (a file, or a directory of hashed certificates,
-    as requests takes ``REQUESTS_CA_BUNDLE``), else certifi's bundle. A proxy URL's user and
-    password are sent as ``Proxy-Authorization``.
-    """
-    options: dict[str, Any] = {"num_pools": 4, "maxsize": pool_size, "block": False}
-    if base_url.startswith("https:"):
-        options["cert_reqs"] = "CERT_REQUIRED"
-        if bundle and os.path.isdir(bundle):
-            options["ca_cert_dir"] = bundle
-        else:
-            options["ca_certs"] = bundle or _default_ca_bundle()
-    scheme = base_url.split(":", 1)[0]
-    proxy = proxies.get(scheme) or proxies.get("all")
-    if not proxy:
-        return urllib3.PoolManager(**options)
-    parts = urlsplit(proxy)
-    if parts.username is not None:
-        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-        options["proxy_headers"] = urllib3.make_headers(proxy_basic_auth=credentials)
-        proxy = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
-    return urllib3.ProxyManager(proxy, **options)
-
-
-def _read_by(response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
-    """The whole body by ``deadline`` (``time.monotonic`` seconds), else ``ReadTimeoutError``.
-
-    A socket timeout bounds each read, not the body: a server that sends a byte just inside it
-    holds a worker for as long as it likes. Each read here waits at most what is left.
-    """
-    sock = getattr(response.connection, "sock", None)  # None once the connection is closed
-    chunks = []
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise urllib3.exceptions.ReadTimeoutError(None, None, "the body came too slowly")  # type: ignore[arg-type]
-            if sock is not None:
-                sock.settimeout(left)
-            chunk = response.read1(_CHUNK)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    except BaseException:
-        response.close()  # a half-read connection is not reused
-        raise
-    response.release_conn()
-    return b"".join(chunks)
-
-
-def _default_ca_bundle() -> str | None:
-    """The CA bundle requests would use (certifi's), else None for the system's."""
-    try:
-        import certifi
-    except ImportError:  # pragma: no cover - requests depends on certifi
-        return None
-    return str(certifi.where())
 
 
 def _masked(text: str, secret: str | None) -> str:

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import metrics_toolkit as mt
-from metrics_toolkit._transport import _pool_manager, environment_proxies, same_origin, with_query
+from metrics_toolkit._wire import environment_proxies, pool_manager, same_origin, with_query
 
 VALUES = st.one_of(
     st.integers(),
@@ -65,13 +65,13 @@ def test_a_refused_connection_is_a_connection_error_not_a_timeout() -> None:
 
 
 def test_proxy_credentials_are_sent_and_a_bundle_directory_is_a_directory(tmp_path: Any) -> None:
-    proxied = _pool_manager(
+    proxied = pool_manager(
         "https://api.devin.ai", {"https": "http://alice:s%40cret@proxy.example:3128"}, None, 8
     )
     assert isinstance(proxied, urllib3.ProxyManager)
     expected = urllib3.make_headers(proxy_basic_auth="alice:s@cret")
     assert proxied.proxy_headers["proxy-authorization"] == expected["proxy-authorization"]
     assert "alice" not in str(proxied.proxy)  # the credentials travel in the header only
-    directory = _pool_manager("https://api.devin.ai", {}, str(tmp_path), 8)
+    directory = pool_manager("https://api.devin.ai", {}, str(tmp_path), 8)
     assert directory.connection_pool_kw["ca_cert_dir"] == str(tmp_path)
     assert directory.connection_pool_kw.get("ca_certs") is None
