@@ -179,8 +179,8 @@ def test_the_panel_in_voila(
             fail("the panel did not appear", error)
         page.screenshot(path=ARTIFACTS / "01-loaded.png", full_page=True)
 
-        banner = page.locator(".mt-banner").inner_text()
-        assert "Demo data" in banner, banner
+        banner = page.locator(".report-banner").inner_text()
+        assert "demo data" in banner.lower(), banner
         status = page.locator(".mt-status").inner_text()
         assert "press Apply" in status, status  # nothing fetched yet
         assert chart_source() is None

@@ -1,11 +1,14 @@
 """Every notebook runs top to bottom in a real kernel, on the demo (no key, no network), and
-every teaching exercise's check catches a wrong answer."""
+connects the same way; every teaching exercise starts as a placeholder whose check asks for an
+answer, catches a wrong one and passes the folded solution."""
 
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from nbconvert import HTMLExporter
 
 from metrics_toolkit.report import render
 
@@ -23,6 +27,14 @@ NOTEBOOKS = sorted(
 TEACHING = sorted((NOTEBOOKS_DIR / "teaching").glob("*.ipynb"))
 #: Seconds a cell may run (the slowest fetch a few hundred in-process calls).
 CELL_TIMEOUT = 240
+#: How every notebook but the report template connects (the report takes the CLI's choices).
+CONNECT = (
+    'client = mt.MetricsClient() if os.environ.get("DEVIN_API_KEY") else mt.MetricsClient.demo()'
+)
+#: What an answer cell holds until the learner fills it in.
+PLACEHOLDER = re.compile(r"(=|return) \.\.\.  # your code here")
+#: What a check says while its answer cell still holds the placeholder.
+FILL_IN = "fill in the cell above"
 
 #: A typical mistake for each exercise, by notebook and answer cell id; its check must fail.
 WRONG_ANSWERS: dict[tuple[str, str], str] = {
@@ -50,9 +62,7 @@ WRONG_ANSWERS: dict[tuple[str, str], str] = {
     ("02_buckets_timezones_averages", "ex3-answer"): (
         "berlin_from_utc = utc_week + before_hour - after_hour + 1"
     ),
-    ("02_buckets_timezones_averages", "ex4-answer"): (
-        "short_day = lengths[lengths == pd.Timedelta(hours=25)].index[0]"
-    ),
+    ("02_buckets_timezones_averages", "ex4-answer"): 'per_hour = around["sessions"] / 24',
     ("02_buckets_timezones_averages", "ex5-answer"): (
         'four_week_avg = four["avg_acus_per_session"].mean()'
     ),
@@ -105,6 +115,63 @@ def text_of(output: Any) -> str:
     )
 
 
+@functools.cache
+def executed(path: Path) -> Any:
+    """The notebook at ``path`` run top to bottom on the demo, once per test session."""
+    assert "DEVIN_API_KEY" not in os.environ
+    notebook = nbformat.read(path, as_version=4)
+    new_client(notebook, path).execute()
+    return notebook
+
+
+def cell_text(notebook: Any, cell_id: str) -> str:
+    """Everything the cell ``cell_id`` showed: streams, plain text and HTML."""
+    [cell] = [cell for cell in notebook.cells if cell.get("id") == cell_id]
+    return " ".join(text_of(output) for output in cell.get("outputs", []))
+
+
+def solution_code(cell: Any) -> str:
+    """The Python code of a folded solution cell."""
+    found = re.search(r"```python\n(.*?)```", cell.source, re.S)
+    assert found is not None, f"{cell.get('id')}: no ```python block in the solution"
+    return found.group(1)
+
+
+def exercises(notebook: Any) -> list[tuple[int, Any, Any, Any]]:
+    """(index, answer cell, check cell, solution cell) of each exercise of a lesson."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        if "answer" in tags(cell):
+            following = [c for c in notebook.cells[index + 2 :] if c.cell_type == "markdown"]
+            assert following, f"no solution after {cell.id}"
+            found.append((index, cell, notebook.cells[index + 1], following[0]))
+    return found
+
+
+class _Details(HTMLParser):
+    """The text inside ``<details>`` elements, and the text outside them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.inside: list[str] = []
+        self.outside: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.depth += tag == "details"
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth -= tag == "details"
+
+    def handle_data(self, data: str) -> None:
+        (self.inside if self.depth else self.outside).append(data)
+
+
+def squeezed(text: str) -> str:
+    """``text`` without white space (highlighted code is split into tokens)."""
+    return "".join(text.split())
+
+
 def test_every_notebook_is_collected() -> None:
     names = {notebook_id(path) for path in NOTEBOOKS}
     assert {
@@ -128,28 +195,65 @@ def test_notebook_is_committed_clean(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", TEACHING, ids=notebook_id)
-def test_teaching_exercises_have_a_check_and_a_solution(path: Path) -> None:
+def test_teaching_exercises_are_left_to_the_learner(path: Path) -> None:
+    """Each answer cell holds a placeholder, its check asks for it, a solution is folded."""
     notebook = nbformat.read(path, as_version=4)
-    cells = notebook.cells
-    answers = [i for i, cell in enumerate(cells) if "answer" in tags(cell)]
+    found = exercises(notebook)
     if path.stem != "04_your_own_widget":
-        assert len(answers) >= 5
-    for index in answers:
-        answer, check = cells[index], cells[index + 1]
+        assert len(found) >= 5
+    for _, answer, check, solution in found:
         assert answer.cell_type == "code" and re.match(r"(def )?\w+", answer.source)
+        assert PLACEHOLDER.search(answer.source), f"{answer.id} is not left to the learner"
         assert check.cell_type == "code" and "check" in tags(check), f"after {answer.id}"
-        assert "assert " in check.source
-        following = [c for c in cells[index + 2 :] if c.cell_type == "markdown"][:1]
-        assert following and "<details>" in following[0].source, f"no solution for {answer.id}"
+        assert "assert " in check.source and "filled(" in check.source, check.id
+        assert solution.source.startswith("<details><summary>Solution</summary>"), solution.id
+        assert solution.source.rstrip().endswith("</details>"), solution.id
+        solution_code(solution)
         assert (path.stem, answer.id) in WRONG_ANSWERS, f"add a wrong answer for {answer.id}"
+
+
+@pytest.mark.parametrize("path", TEACHING, ids=notebook_id)
+def test_solutions_are_folded_in_the_html_export(path: Path) -> None:
+    """nbconvert's HTML puts each solution's code inside a ``<details>`` element (JupyterLab
+    renders the same markdown folded too), and nowhere outside one."""
+    notebook = nbformat.read(path, as_version=4)
+    body, _ = HTMLExporter().from_notebook_node(notebook)
+    parser = _Details()
+    parser.feed(body)
+    inside, outside = squeezed(" ".join(parser.inside)), squeezed(" ".join(parser.outside))
+    for _, answer, _, solution in exercises(notebook):
+        code = squeezed(solution_code(solution))
+        assert code in inside, f"{solution.id} is not folded"
+        assert code not in outside, f"{answer.id}: the solution shows outside its fold"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
+def test_formulas_need_no_network_to_render(path: Path) -> None:
+    """No LaTeX: nbconvert's HTML would load MathJax from a CDN to typeset it."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            assert not re.search(r"\$\$|\\frac|\\sqrt|\$[^$\n]+\$", cell.source), cell.id
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in NOTEBOOKS if p.name != "weekly_report.ipynb"], ids=notebook_id
+)
+def test_every_notebook_connects_the_same_way(path: Path) -> None:
+    """``MetricsClient()`` with a key, ``MetricsClient.demo()`` without, and the one banner, as
+    in the README; the weekly report's template takes the CLI's choices instead."""
+    notebook = nbformat.read(path, as_version=4)
+    sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    connecting = [source for source in sources if "client =" in source]
+    assert connecting and CONNECT in connecting[0], path.name
+    assert "report.banner(client)" in connecting[0]
+    assert not any("report.connect(" in source or "mt-banner" in source for source in sources)
 
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
 def test_notebook_runs_top_to_bottom_on_the_demo(path: Path) -> None:
-    assert "DEVIN_API_KEY" not in os.environ
-    notebook = nbformat.read(path, as_version=4)
-    new_client(notebook, path).execute()
+    notebook = executed(path)
     outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
     errors = [output for output in outputs if output.get("output_type") == "error"]
     assert errors == []
@@ -158,28 +262,75 @@ def test_notebook_runs_top_to_bottom_on_the_demo(path: Path) -> None:
 
 
 @pytest.mark.notebook
+def test_the_quickstart_shows_formatted_numbers() -> None:
+    notebook = executed(NOTEBOOKS_DIR / "quickstart.ipynb")
+    series = cell_text(notebook, "series")
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", series)
+    assert len(cells) == 12 * 3, series[:500]
+    counts, rates, acus = cells[0::3], cells[1::3], cells[2::3]
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", text) for text in counts + acus), cells
+    assert any("," in text for text in counts + acus)  # thousands are separated
+    assert all(re.fullmatch(r"\d{1,3}\.\d%", text) for text in rates), rates
+    weeks = re.findall(r'class="row_heading[^"]*" >([^<]*)</th>', series)
+    assert len(weeks) == 12 and all(re.search(r"\d{4}$", week) for week in weeks), weeks
+    one_call = cell_text(notebook, "call")
+    assert "UTC</caption>" in one_call and re.search(r">\d{1,3}(,\d{3})*</td>", one_call)
+    flat = re.findall(r"<td[^>]*>([^<]*)</td>", cell_text(notebook, "frame"))
+    assert flat and not any(re.search(r"\.\d{3,}", text) for text in flat), flat
+
+
+@pytest.mark.notebook
+def test_the_23_hour_day_holds_fewer_sessions_than_24_hours_from_its_midnight() -> None:
+    notebook = executed(TEACHING[1])
+    said = cell_text(notebook, "dst-effect")
+    found = re.search(r"(\d+) sessions in its (\d+) hours.*?counts (\d+),", said)
+    assert found is not None, said
+    calendar, hours, naive = (int(group) for group in found.groups())
+    assert hours == 23
+    assert naive > calendar, said  # the hour the short day gives up is a busy one
+    table = cell_text(notebook, "dst-around")
+    assert "23.0" in table and "24.0" in table
+
+
+@pytest.mark.notebook
 @pytest.mark.parametrize("path", TEACHING, ids=notebook_id)
-def test_checks_catch_wrong_answers(path: Path) -> None:
-    """Run the notebook once; at each exercise, first a wrong answer (its check must fail with
-    the assertion's message), then the real one."""
+def test_each_check_asks_for_an_answer_catches_a_wrong_one_and_passes_the_solution(
+    path: Path,
+) -> None:
+    """Run the notebook once; at each exercise run its check three times: after the committed
+    placeholder (it says to fill in the cell above), after a wrong answer (it fails with a
+    message naming the answer), and after the folded solution (it passes)."""
     notebook = nbformat.read(path, as_version=4)
     client = new_client(notebook, path)
     client.reset_execution_trackers()
-    caught = 0
+    solutions = {
+        answer.id: solution_code(solution) for _, answer, _, solution in exercises(notebook)
+    }
+    checked = 0
     with client.setup_kernel():
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code":
                 continue
-            if "answer" in tags(cell):
-                wrong = copy.deepcopy(cell)
-                wrong.source = WRONG_ANSWERS[(path.stem, cell.id)]
-                client.execute_cell(wrong, index)
-                with pytest.raises(CellExecutionError) as failure:
-                    client.execute_cell(copy.deepcopy(notebook.cells[index + 1]), index + 1)
-                assert failure.value.ename == "AssertionError", failure.value
-                name = re.match(r"(?:def )?(\w+)", wrong.source)  # the answer's variable
-                assert name is not None and name.group(1) in failure.value.evalue
-                assert len(failure.value.evalue) > 40, "the message should say what to do"
-                caught += 1
-            client.execute_cell(cell, index)
-    assert caught == sum("answer" in tags(cell) for cell in notebook.cells)
+            if "answer" not in tags(cell):
+                client.execute_cell(cell, index)
+                continue
+            check = notebook.cells[index + 1]
+            client.execute_cell(copy.deepcopy(cell), index)
+            asked = client.execute_cell(copy.deepcopy(check), index + 1)
+            assert FILL_IN in " ".join(map(text_of, asked.outputs)).lower(), check.id
+            wrong = copy.deepcopy(cell)
+            wrong.source = WRONG_ANSWERS[(path.stem, cell.id)]
+            client.execute_cell(wrong, index)
+            with pytest.raises(CellExecutionError) as failure:
+                client.execute_cell(copy.deepcopy(check), index + 1)
+            assert failure.value.ename == "AssertionError", failure.value
+            name = re.match(r"(?:def )?(\w+)", wrong.source)  # the answer's variable
+            assert name is not None and name.group(1) in failure.value.evalue
+            assert len(failure.value.evalue) > 40, "the message should say what to do"
+            solved = copy.deepcopy(cell)
+            solved.source = solutions[cell.id]
+            client.execute_cell(solved, index)
+            passed = client.execute_cell(copy.deepcopy(check), index + 1)
+            assert "correct" in " ".join(map(text_of, passed.outputs)).lower(), check.id
+            checked += 1
+    assert checked == len(solutions) == sum("answer" in tags(c) for c in notebook.cells)
