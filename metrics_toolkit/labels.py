@@ -14,12 +14,22 @@ bucket_unit            ``"week"``, ``"hour"``, ``"6h"``
 period                 ``"Nov 2026"``, ``"2026 Q4"``, ``"Mon 3 Nov 2026"``, a date span
 bucket_label           a tick label: ``"3 Nov"``, ``"Nov 2026"``, ``"06:00\\nMon 3 Nov"``
 moment_label           ``"Mon 23 Nov 2026 00:00"`` (``"Mon 23 Nov 00:00"`` without the year)
-arrow, signed          ``"▲"``, ``"+1,234"``, ``"−3.1 pp"``, ``"±0"``
-change_label           ``"▲ +3.1 pp"``
+and_join               ``"Platform, Growth and Data"``
+arrow, signed          ``"▲"``, ``"+1,234"``, ``"−3.1 pp"``, ``"−8.2%"``, ``"±0"``
+change_label           ``"▲ +3.1 pp"``, ``"▼ −96 (−8.2%)"``
 rate_text              ``"41.3%"``
+rate_range             ``"34.2%–100.0%"`` (an interval of a fraction 0-1)
 points_text            ``"▲ +3.1 pp"`` (a change of a fraction 0-1, in percentage points)
 percent_text           ``"18%"``, ``"4.5%"`` (a relative change in a sentence)
+provisional_value      ``"45.0%†"``: a value that will still change
+provisional_note       the footnote that explains :data:`PROVISIONAL_MARK`
+partial_note           ``"current week (W49) partial: data until Wed 2 Dec 03:00"``
 =====================  ==================================================================
+
+Numbers have one form everywhere people read them (report, panel, chart cards): a fall is
+written with the minus sign :data:`MINUS` (U+2212, as wide as the plus sign), a percentage
+has no space before ``%`` (``"−8.2%"``, :data:`PERCENT`), percentage points have one
+(``"−2.9 pp"``, :data:`POINTS`), and thousands are separated by commas (``"1,234"``).
 
 A span joins days of one month with an unspaced en dash (``"16–22 Nov 2026"``) and anything
 wider with a spaced one (``"30 Nov – 6 Dec 2026"``). Spans are of half-open ``[start, end)``
@@ -30,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -43,17 +54,26 @@ __all__ = [
     "MINUS",
     "MISSING",
     "MONTH_NAMES",
+    "PERCENT",
+    "POINTS",
+    "PROVISIONAL_MARK",
     "WEEKDAY_NAMES",
+    "and_join",
     "arrow",
     "bucket_label",
     "bucket_unit",
     "change_label",
     "date_span",
     "day_month",
+    "duration_text",
     "moment_label",
+    "partial_note",
     "percent_text",
     "period",
     "points_text",
+    "provisional_note",
+    "provisional_value",
+    "rate_range",
     "rate_text",
     "signed",
     "weekday_day_month",
@@ -67,6 +87,13 @@ MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 MINUS = "\u2212"
 #: A value that is not there (a failed bucket, a comparison that could not be made).
 MISSING = "–"
+#: The unit of a relative change, written right after the number: ``"−8.2%"``.
+PERCENT = "%"
+#: The unit of a change of a rate, in percentage points, after a space: ``"−2.9 pp"``.
+POINTS = " pp"
+#: Follows a value that will still change: its window ended less than the settle period ago
+#: (``DEFAULT_SETTLE_PERIOD``), and merged PRs and ACUs of its sessions still arrive.
+PROVISIONAL_MARK = "†"
 
 
 def day_month(day: dt.date) -> str:
@@ -227,11 +254,30 @@ def moment_label(stamp: pd.Timestamp, *, year: bool = True) -> str:
     return f"{day} {stamp.hour:02d}:{stamp.minute:02d}"
 
 
+def and_join(words: Sequence[str]) -> str:
+    """Words as a sentence lists them: ``"A"``, ``"A and B"``, ``"A, B and C"``.
+
+    Examples
+    --------
+    >>> and_join(["Platform"]), and_join(["Platform", "Growth", "Data"])
+    ('Platform', 'Platform, Growth and Data')
+    """
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 # -- numbers -------------------------------------------------------------------------------------
 
 
 def arrow(value: float) -> str:
-    """``"▲"`` for a rise, ``"▼"`` for a fall, ``"="`` for no change."""
+    """``"▲"`` for a rise, ``"▼"`` for a fall, ``"="`` for no change.
+
+    Examples
+    --------
+    >>> arrow(3.0), arrow(-0.5), arrow(0.0)
+    ('▲', '▼', '=')
+    """
     return "▲" if value > 0 else "▼" if value < 0 else "="
 
 
@@ -245,35 +291,55 @@ def signed(value: float, decimals: int = 0, unit: str = "", *, ascii_minus: bool
     decimals : int, default 0
         Digits after the point, 0 or more.
     unit : str, default ""
-        Appended as given (``" pp"``, ``" %"``, ``"%"``).
+        Appended as given: :data:`PERCENT` (``"−8.2%"``), :data:`POINTS` (``"−3.1 pp"``).
     ascii_minus : bool, default False
         Write a fall with ``"-"`` and no change with ``"+0"``, as Python's ``"+"`` format
-        does (the chart cards), instead of ``"−"`` and ``"±0"``.
+        does. Text for people does not: it uses :data:`MINUS` (the default), so that a
+        number reads the same in the report, the panel and the chart cards.
 
     Examples
     --------
-    >>> signed(1234.0), signed(-3.14, 1, " pp"), signed(0.0)
-    ('+1,234', '−3.1 pp', '±0')
-    >>> signed(-161.0, ascii_minus=True)
-    '-161'
+    >>> signed(1234.0), signed(-3.14, 1, POINTS), signed(-8.24, 1, PERCENT), signed(-0.04, 1)
+    ('+1,234', '−3.1 pp', '−8.2%', '±0.0')
     """
     if ascii_minus:
         return f"{value:+,.{decimals}f}{unit}"
-    sign = "+" if value > 0 else MINUS if value < 0 else "±"
+    rounded = round(value, decimals)
+    sign = "+" if rounded > 0 else MINUS if rounded < 0 else "±"
     return f"{sign}{abs(value):,.{decimals}f}{unit}"
 
 
-def change_label(value: float, decimals: int = 0, unit: str = "") -> str:
-    """A change with its arrow: ``"▲ +20.0 %"``, ``"▼ −3.1 pp"``; :data:`MISSING` for NaN.
+def change_label(
+    value: float, decimals: int = 0, unit: str = "", *, percent: float = math.nan
+) -> str:
+    """A change with its arrow, and its relative size when given; :data:`MISSING` for NaN.
+
+    Parameters
+    ----------
+    value : float
+        The change (NaN: no comparison).
+    decimals, unit
+        As :func:`signed` takes them.
+    percent : float, optional
+        The same change relative to the value before, in percent (0-100 and beyond); written
+        in brackets with one decimal when it is a number.
 
     Examples
     --------
-    >>> change_label(20.0, 1, " %"), change_label(float("nan"))
-    ('▲ +20.0 %', '–')
+    >>> change_label(-8.24, 1, PERCENT), change_label(float("nan"))
+    ('▼ −8.2%', '–')
+    >>> change_label(-96.0, percent=-8.24), change_label(3.1, 1, POINTS)
+    ('▼ −96 (−8.2%)', '▲ +3.1 pp')
+
+    A change that rounds to nothing has no direction: ``change_label(-0.04, 1, POINTS)`` is
+    ``"= ±0.0 pp"``.
     """
     if math.isnan(value):
         return MISSING
-    return f"{arrow(value)} {signed(value, decimals, unit)}"
+    text = f"{arrow(round(value, decimals))} {signed(value, decimals, unit)}"
+    if not math.isnan(percent):
+        text += f" ({signed(percent, 1, PERCENT)})"
+    return text
 
 
 def rate_text(rate: float, decimals: int = 1) -> str:
@@ -287,6 +353,19 @@ def rate_text(rate: float, decimals: int = 1) -> str:
     return MISSING if math.isnan(rate) else f"{rate:.{decimals}%}"
 
 
+def rate_range(low: float, high: float) -> str:
+    """An interval of fractions 0-1, as precise as :func:`rate_text`: ``"34.2%–100.0%"``.
+
+    Examples
+    --------
+    >>> rate_range(0.3424, 1.0), rate_range(float("nan"), float("nan"))
+    ('34.2%–100.0%', '–')
+    """
+    if math.isnan(low) or math.isnan(high):
+        return MISSING
+    return f"{rate_text(low)}–{rate_text(high)}"
+
+
 def points_text(change: float) -> str:
     """A change of a fraction 0-1 in percentage points: ``"▲ +3.1 pp"``.
 
@@ -295,7 +374,7 @@ def points_text(change: float) -> str:
     >>> points_text(-0.2)
     '▼ −20.0 pp'
     """
-    return change_label(change * 100, 1, " pp")
+    return change_label(change * 100, 1, POINTS)
 
 
 def percent_text(value: float) -> str:
@@ -308,4 +387,98 @@ def percent_text(value: float) -> str:
     >>> percent_text(18.2), percent_text(4.46)
     ('18%', '4.5%')
     """
-    return f"{value:.0f}%" if value >= 9.5 else f"{value:.1f}%"
+    return f"{value:.0f}{PERCENT}" if value >= 9.5 else f"{value:.1f}{PERCENT}"
+
+
+# -- what is not final yet -----------------------------------------------------------------------
+
+
+def provisional_value(text: str, provisional: bool = True) -> str:
+    """``text`` followed by :data:`PROVISIONAL_MARK` when the value will still change.
+
+    Examples
+    --------
+    >>> provisional_value("45.0%"), provisional_value("1,069", False)
+    ('45.0%†', '1,069')
+    """
+    return f"{text}{PROVISIONAL_MARK}" if provisional and text != MISSING else text
+
+
+def duration_text(period: dt.timedelta) -> str:
+    """A duration in whole days, or hours below two days: ``"14 days"``, ``"36 hours"``.
+
+    Examples
+    --------
+    >>> duration_text(dt.timedelta(days=14)), duration_text(dt.timedelta(hours=36))
+    ('14 days', '36 hours')
+    """
+    hours = period.total_seconds() / 3600
+    if hours >= 48:
+        days = round(hours / 24)
+        return f"{days} days"
+    whole = round(hours)
+    return f"{whole} hour" if whole == 1 else f"{whole} hours"
+
+
+def provisional_note(settle_period: dt.timedelta, unit: str = "week") -> str:
+    """The footnote of :data:`PROVISIONAL_MARK`, said the same under every table and list.
+
+    Parameters
+    ----------
+    settle_period : datetime.timedelta
+        How long after a window ends its numbers may still change (the answer store's
+        ``CachePolicy.settle_period``, by default 14 days).
+    unit : str, default "week"
+        What the windows are, in words (:func:`bucket_unit`).
+
+    Examples
+    --------
+    >>> provisional_note(dt.timedelta(days=14))  # doctest: +NORMALIZE_WHITESPACE
+    '† Provisional: from a week that ended less than 14 days before the data was read; PRs
+    of its sessions are still being merged and long sessions still use ACUs, so its merged-PR
+    rate and ACUs can still rise.'
+    """
+    return (
+        f"{PROVISIONAL_MARK} Provisional: from a {unit} that ended less than "
+        f"{duration_text(settle_period)} before the data was read; PRs of its sessions are "
+        "still being merged and long sessions still use ACUs, so its merged-PR rate and ACUs "
+        "can still rise."
+    )
+
+
+def partial_note(
+    start: pd.Timestamp, end: pd.Timestamp, unit: str, now: pd.Timestamp | None = None
+) -> str:
+    """A bucket that holds "now", for a chart's note: the current one, and how far it goes.
+
+    Parameters
+    ----------
+    start, end : pandas.Timestamp
+        The bucket ``[start, end)``, in the reader's time zone.
+    unit : str
+        The bucket in words (:func:`bucket_unit`): a week is named by its ISO week.
+    now : pandas.Timestamp, optional
+        When the data was read; converted to ``start``'s time zone.
+
+    Returns
+    -------
+    str
+        ``"current week (W49) partial: data until Wed 2 Dec 03:00"``; without ``now``,
+        ``"current week (W49) partial"``.
+
+    Examples
+    --------
+    >>> start = pd.Timestamp("2026-11-30", tz="UTC")
+    >>> partial_note(start, start + pd.Timedelta(days=7), "week",
+    ...              pd.Timestamp("2026-12-02 03:00", tz="UTC"))
+    'current week (W49) partial: data until Wed 2 Dec 03:00'
+    >>> partial_note(pd.Timestamp("2026-12-01"), pd.Timestamp("2027-01-01"), "month")
+    'current month (Dec 2026) partial'
+    """
+    name = f"W{start.isocalendar()[1]:02d}" if unit == "week" else period(start, end, unit)
+    text = f"current {unit} ({name}) partial"
+    if now is None:
+        return text
+    if now.tzinfo is not None and start.tzinfo is not None:
+        now = now.tz_convert(start.tzinfo)
+    return f"{text}: data until {moment_label(now, year=False)}"

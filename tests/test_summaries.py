@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -114,3 +115,54 @@ def test_a_week_without_sessions_has_no_rate_and_no_acus() -> None:
     assert list(totals["acus_total"]) == [0.0] * 3
     kpis = summaries.kpis_of(totals.iloc[-1])
     assert math.isnan(kpis["merged_pr_rate"]) and math.isnan(kpis["avg_acus_per_session"])
+
+
+# -- provisional values ----------------------------------------------------------------------
+
+#: 2026-W47, the last week of the frames here, ends on Monday 23 Nov 2026 00:00 UTC.
+W47_END = pd.Timestamp("2026-11-23", tz="UTC")
+SETTLING = ["merged_pr_rate", "acus_total", "avg_acus_per_session"]
+
+
+@pytest.mark.parametrize(
+    ("days", "current", "previous"),
+    [(3, True, True), (13, True, False), (20, False, False)],
+    ids=["ended 3 days ago", "13 days, the week before 20", "ended 20 days ago"],
+)
+def test_the_kpi_table_flags_values_of_buckets_ended_within_the_settle_period(
+    days: int, current: bool, previous: bool
+) -> None:
+    frame = by_org(ORGS)
+    frame.attrs["now"] = W47_END + pd.Timedelta(days=days)  # as a fetch records it
+    table = summaries.kpi_table(frame)
+    assert table.loc[SETTLING, "current_provisional"].tolist() == [current] * 3
+    assert table.loc[SETTLING, "previous_provisional"].tolist() == [previous] * 3
+    sessions = table.loc["sessions_created_count"]
+    assert not sessions["current_provisional"] and not sessions["previous_provisional"]
+    explicit = summaries.kpi_table(by_org(ORGS), now=W47_END + pd.Timedelta(days=days))
+    assert explicit[["current_provisional", "previous_provisional"]].equals(
+        table[["current_provisional", "previous_provisional"]]
+    )
+
+
+def test_a_shorter_settle_period_settles_sooner_and_nothing_is_flagged_without_a_value() -> None:
+    frame = by_org(ORGS)
+    week = dt.timedelta(days=7)
+    table = summaries.kpi_table(frame, now=W47_END + pd.Timedelta(days=8), settle_period=week)
+    assert not table["current_provisional"].any()
+    failed = without(by_org(ORGS), "org-b", "2026-W47")  # no numbers: nothing to flag
+    flags = summaries.kpi_table(failed, now=W47_END + pd.Timedelta(days=3))
+    assert not flags[["current_provisional", "previous_provisional"]].to_numpy().any()
+
+
+def test_provisional_is_the_answer_stores_rule() -> None:
+    policy = mt.CachePolicy()
+    end = int(W47_END.timestamp())
+    for days in (0, 3, 13.9, 14, 20):
+        now = W47_END + pd.Timedelta(days=days)
+        kept_for_good = policy.expire_after(end, int(now.timestamp())) == math.inf
+        assert summaries.is_provisional(W47_END, now) is (not kept_for_good)
+    assert summaries.is_provisional(W47_END, W47_END + pd.Timedelta(days=3))
+    assert not summaries.is_provisional(W47_END, W47_END + pd.Timedelta(days=20))
+    assert summaries.is_provisional(W47_END, W47_END - pd.Timedelta(hours=1))  # not ended yet
+    assert tuple(SETTLING) == summaries.SETTLING_KPIS

@@ -11,14 +11,17 @@ they agree:
 - :func:`kpis_of`: the KPIs of summed counts (:data:`KPIS`, labelled once): sessions, the
   merged-PR rate, ACUs in total and per session, the playbook share; every rate and average a
   ratio of sums, never a mean of ratios;
-- :func:`kpi_table`: the last finished bucket against the one before it;
+- :func:`kpi_table`: the last finished bucket against the one before it, each value flagged
+  when it may still change (:func:`is_provisional`, :data:`SETTLING_KPIS`);
 - :func:`top_groups`: the top N groups of a breakdown and the rest as "other".
 
-No matplotlib here: tables in, tables out.
+No matplotlib here: tables in, tables out. Reading a frame (its checks, numbers, calendar and
+when it was read, :func:`is_provisional`) is in ``_frame.py``; every name is exported here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +30,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._vocabulary import (
+from .._constants import DEFAULT_SETTLE_PERIOD
+from .._vocabulary import (
     ACUS_TOTAL,
     AVERAGE,
     BUCKET_END,
@@ -43,23 +47,35 @@ from ._vocabulary import (
     SESSIONS,
     SIZE_FIELD,
 )
-from .buckets import SECONDS_PER_DAY, Frequency, parse_freq
-from .errors import InvalidParameterError
-from .frames import combine_groups, count_columns, group_column
-from .labels import MISSING, rate_text
-from .params import check_positive_int
+from ..errors import InvalidParameterError
+from ..frames import combine_groups, count_columns, group_column
+from ..labels import MISSING, rate_text
+from ..params import check_duration, check_positive_int
+from ._frame import (
+    WIDE_FRAME,
+    check_wide_frame,
+    floats,
+    frame_frequency,
+    frame_now,
+    frame_tz,
+    is_provisional,
+    ratio,
+)
 
 __all__ = [
     "CARD_KPIS",
     "KPIS",
     "KPI_LABELS",
     "RATE_KPIS",
+    "SETTLING_KPIS",
     "Kpi",
     "bucket_totals",
     "check_wide_frame",
     "floats",
     "frame_frequency",
+    "frame_now",
     "frame_tz",
+    "is_provisional",
     "kpi_table",
     "kpi_text",
     "kpis_of",
@@ -67,7 +83,6 @@ __all__ = [
     "top_groups",
 ]
 
-WIDE_FRAME = "expected a wide frame indexed by a tz-aware bucket_start"
 BREAKDOWN_FRAME = "expected a breakdown frame (with a group column)"
 
 # -- the KPIs, said once ---------------------------------------------------------------------
@@ -82,20 +97,25 @@ class Kpi:
     style: Literal["count", "rate", "average"]
     """How its values are written: a whole number ``"1,059"``; a fraction 0-1 in percent
     ``"41.3%"`` (changes in percentage points); a number with two decimals ``"7.24"``."""
+    settles: bool = False
+    """Whether a window's value still moves for the settle period after the window ended (PRs
+    merge later, long sessions keep using ACUs), so that a recent value is provisional."""
 
 
 #: Every KPI, in the order tables list them: sessions, merged-PR rate, ACUs, playbook share.
 KPIS: dict[str, Kpi] = {
     SESSIONS: Kpi("Sessions created", "count"),
-    MERGE_RATE: Kpi("Merged-PR rate", "rate"),
-    ACUS_TOTAL: Kpi("ACUs total", "count"),
-    AVERAGE: Kpi("ACUs per session", "average"),
+    MERGE_RATE: Kpi("Merged-PR rate", "rate", settles=True),
+    ACUS_TOTAL: Kpi("ACUs total", "count", settles=True),
+    AVERAGE: Kpi("ACUs per session", "average", settles=True),
     PLAYBOOK_SHARE: Kpi("Playbook share", "rate"),
 }
 #: Each KPI's label.
 KPI_LABELS: dict[str, str] = {metric: kpi.label for metric, kpi in KPIS.items()}
 #: The KPIs that are fractions 0-1 (shown in percent, changes in percentage points).
 RATE_KPIS = tuple(metric for metric, kpi in KPIS.items() if kpi.style == "rate")
+#: The KPIs whose recent values are provisional (:attr:`Kpi.settles`).
+SETTLING_KPIS = tuple(metric for metric, kpi in KPIS.items() if kpi.settles)
 #: The KPIs of the chart card (:func:`kpi_table`), in order.
 CARD_KPIS = (SESSIONS, MERGE_RATE, ACUS_TOTAL, AVERAGE)
 #: Counts summed over groups even when a frame holds them as floats.
@@ -120,98 +140,6 @@ def kpi_text(metric: str, value: float) -> str:
     if style == "average":
         return f"{value:,.2f}"
     return f"{value:,.0f}"
-
-
-# -- reading a frame -------------------------------------------------------------------------
-
-
-def check_wide_frame(frame: pd.DataFrame) -> None:
-    """Refuse anything but a non-empty wide frame (tz-aware index, ``bucket_end`` and flags).
-
-    Raises
-    ------
-    InvalidParameterError
-        Naming ``frame``.
-    """
-    if not isinstance(frame.index, pd.DatetimeIndex) or frame.index.tz is None:
-        raise InvalidParameterError("frame", WIDE_FRAME)
-    missing = [c for c in (BUCKET_END, *ROW_FLAGS) if c not in frame.columns]
-    if missing:
-        raise InvalidParameterError("frame", f"expected a wide frame; missing {missing}")
-    if frame.empty:
-        raise InvalidParameterError("frame", "the frame has no bucket")
-
-
-def floats(values: Any) -> pd.Series:
-    """A column as float64 with NaN for NA (and for anything that is not a number)."""
-    series = values if isinstance(values, pd.Series) else pd.Series(values)
-    return pd.to_numeric(series, errors="coerce").astype("Float64").astype("float64")
-
-
-def ratio(numerator: float, denominator: float) -> float:
-    """``numerator / denominator``; NaN when the denominator is not above 0.
-
-    Examples
-    --------
-    >>> ratio(3, 4), ratio(3, 0)
-    (0.75, nan)
-    """
-    if not denominator > 0 or math.isnan(numerator):
-        return math.nan
-    return numerator / denominator
-
-
-def frame_tz(frame: pd.DataFrame) -> str:
-    """The time zone of a wide frame's calendar: ``attrs["tz"]``, else its index's.
-
-    Raises
-    ------
-    InvalidParameterError
-        Naming ``frame``, when it has neither.
-    """
-    zone = frame.attrs.get("tz")
-    if zone:
-        return str(zone)
-    index = frame.index
-    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
-        return str(index.tz)
-    raise InvalidParameterError("frame", WIDE_FRAME)
-
-
-#: Bucket lengths, in days, that name a calendar frequency (DST and month lengths included).
-CALENDAR_LENGTHS = (
-    ("day", 0.95, 1.05),
-    ("week", 6.9, 7.1),
-    ("month", 27.9, 31.1),
-    ("quarter", 88.9, 92.1),
-    ("year", 364.9, 366.1),
-)
-
-
-def frame_frequency(frame: pd.DataFrame) -> Frequency:
-    """``attrs["freq"]`` parsed, else inferred from the median length of unclipped buckets.
-
-    Returns
-    -------
-    Frequency
-        A calendar frequency when the median length is a day, week, month, quarter or year
-        (within DST and month-length slack), else a fixed one of that many seconds (at
-        least 1).
-    """
-    freq = frame.attrs.get("freq")
-    if freq is not None:
-        try:
-            return parse_freq(freq)
-        except InvalidParameterError:
-            pass
-    lengths = pd.DatetimeIndex(frame[BUCKET_END]) - pd.DatetimeIndex(frame.index)
-    whole = lengths[~frame["clipped"].to_numpy(dtype=bool)]
-    seconds = float((whole if len(whole) else lengths).median().total_seconds())
-    days = seconds / SECONDS_PER_DAY
-    for label, low, high in CALENDAR_LENGTHS:
-        if low <= days <= high:
-            return Frequency(label)
-    return Frequency("fixed", seconds=max(1, round(seconds)))
 
 
 # -- totals and KPIs -------------------------------------------------------------------------
@@ -304,8 +232,13 @@ def kpis_of(sums: Mapping[str, Any] | pd.Series, buckets: int = 1) -> dict[str, 
     }
 
 
-def kpi_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The last finished bucket's KPIs against the bucket before it.
+def kpi_table(
+    frame: pd.DataFrame,
+    *,
+    now: Any = None,
+    settle_period: dt.timedelta = DEFAULT_SETTLE_PERIOD,
+) -> pd.DataFrame:
+    """The last finished bucket's KPIs against the bucket before it, provisional ones flagged.
 
     The last finished bucket is the last that is neither partial nor clipped. When it failed,
     or a group's row is missing from it, its KPIs are NaN (not the bucket before: the frame
@@ -318,17 +251,25 @@ def kpi_table(frame: pd.DataFrame) -> pd.DataFrame:
     ----------
     frame : pandas.DataFrame
         A wide frame.
+    now : pandas.Timestamp, datetime or str, optional
+        When the data was read; default ``frame.attrs["now"]`` (set by every fetch), else the
+        current time (:func:`frame_now`).
+    settle_period : datetime.timedelta, default 14 days
+        How long after its end a bucket's numbers keep changing (the client's
+        ``cache_policy.settle_period``).
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``metric`` (:data:`CARD_KPIS`), columns ``label``, ``current`` and
         ``previous`` (float64; the rate as a fraction 0-1), ``change`` (``current -
-        previous``, so percentage points / 100 for the rate) and ``change_pct`` (``change /
-        previous`` in percent; NaN when ``previous`` is 0 or NaN). ``attrs`` holds
+        previous``, so percentage points / 100 for the rate), ``change_pct`` (``change /
+        previous`` in percent; NaN when ``previous`` is 0 or NaN), ``current_provisional`` and
+        ``previous_provisional`` (bool: a value of :data:`SETTLING_KPIS` whose bucket
+        :func:`is_provisional`; a change is as provisional as its two values). ``attrs`` holds
         ``bucket_start``, ``bucket_end``, ``previous_start`` (Timestamps, or None when there
-        is no such bucket), ``failed`` (whether the current bucket has no numbers), ``freq``
-        and ``tz``.
+        is no such bucket), ``failed`` (whether the current bucket has no numbers), ``freq``,
+        ``tz``, ``now`` and ``settle_period``.
 
     Raises
     ------
@@ -345,6 +286,8 @@ def kpi_table(frame: pd.DataFrame) -> pd.DataFrame:
     True
     """
     check_wide_frame(frame)
+    read_at = frame_now(frame, now)
+    settle_period = check_duration(settle_period, "settle_period")
     totals = bucket_totals(frame)
     unsettled = (totals["partial"] | totals["clipped"]).to_numpy(dtype=bool)
     failed = totals["failed"].to_numpy(dtype=bool)
@@ -352,12 +295,11 @@ def kpi_table(frame: pd.DataFrame) -> pd.DataFrame:
     position = int(finished[-1]) if len(finished) else None
     nan = dict.fromkeys(CARD_KPIS, math.nan)
     current, previous = nan, nan
-    has_previous = False
+    before: int | None = None  # the position of the bucket compared with
     if position is not None and not failed[position]:
         current = kpis_of(totals.iloc[position])
-        before = position - 1
-        has_previous = before >= 0 and not (unsettled[before] or failed[before])
-        if has_previous:
+        if position >= 1 and not (unsettled[position - 1] or failed[position - 1]):
+            before = position - 1
             previous = kpis_of(totals.iloc[before])
     result = pd.DataFrame(
         {
@@ -371,13 +313,20 @@ def kpi_table(frame: pd.DataFrame) -> pd.DataFrame:
     denominator = result["previous"].where(result["previous"] != 0)
     result["change_pct"] = result["change"] / denominator * 100
     index = pd.DatetimeIndex(totals.index)
+    settling = result.index.isin(SETTLING_KPIS)
+    for value, at in (("current", position), ("previous", before)):
+        end = None if at is None else totals[BUCKET_END].iloc[at]
+        recent = end is not None and is_provisional(end, read_at, settle_period)
+        result[f"{value}_provisional"] = settling & recent & result[value].notna()
     result.attrs = {
         "bucket_start": None if position is None else index[position],
         "bucket_end": None if position is None else totals[BUCKET_END].iloc[position],
-        "previous_start": index[position - 1] if has_previous and position is not None else None,
+        "previous_start": None if before is None else index[before],
         "failed": position is not None and bool(failed[position]),
         "freq": frame_frequency(totals).name,
         "tz": frame_tz(totals),
+        "now": read_at,
+        "settle_period": settle_period,
     }
     return result
 
