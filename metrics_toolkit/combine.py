@@ -181,10 +181,11 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray[Any, np.d
 def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
     """Add (or recompute) the derived columns from the additive ones.
 
-    ``acus_total`` = ``avg_acus_per_session`` x ``sessions_created_count``; the rates are
-    ratios of sums: ``merged_pr_rate`` = merged / created, per size from the two by-size
-    counts, ``playbook_share`` and ``search_share`` over created. NaN where the denominator
-    is 0 (a window with no session has no rate) or missing (a failed bucket).
+    ``acus_total`` = ``avg_acus_per_session`` x ``sessions_created_count`` (NaN without a
+    session: the average then has no weight); the rates are ratios of sums:
+    ``merged_pr_rate`` = merged / created, per size from the two by-size counts,
+    ``playbook_share`` and ``search_share`` over created. NaN where the denominator is 0 (a
+    window with no session has no rate) or missing (a failed bucket).
 
     Parameters
     ----------
@@ -200,9 +201,10 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.copy()
     derived: dict[str, Any] = {}
     sessions = frame[SESSIONS]
-    if AVERAGE in frame.columns:
-        with np.errstate(over="ignore"):  # absurd values become inf, not a warning
-            derived[ACUS_TOTAL] = _floats(frame[AVERAGE]) * _floats(sessions)
+    if AVERAGE in frame.columns:  # no session: a mean without weight, so no total (NaN)
+        weight = _floats(sessions)
+        with np.errstate(over="ignore", invalid="ignore"):  # absurd values: inf, no warning
+            derived[ACUS_TOTAL] = np.where(weight != 0, _floats(frame[AVERAGE]) * weight, np.nan)
     if MERGED in frame.columns:
         derived[MERGE_RATE] = _ratio(frame[MERGED], sessions)
     sizes = [c.split(".", 1)[1] for c in frame.columns if c.startswith(SIZE_FIELD + ".")]

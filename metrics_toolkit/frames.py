@@ -13,8 +13,10 @@ Naming scheme of the wide frame (one row per bucket, or per group and bucket):
   size or metric the server adds arrives as a column of the same form;
 - ``avg_acus_per_session`` exactly as the server sent it (0.0 for a window with no session;
   rolled-up buckets with no session get NaN);
-- derived: ``acus_total`` (average x sessions), ``merged_pr_rate`` and ``merged_pr_rate.<size>``,
-  ``playbook_share``, ``search_share``: ratios of sums, NaN where the denominator is 0.
+- derived: ``acus_total`` (average x sessions; NaN for a bucket with no session, fetched or
+  rolled up, as the average then has no weight), ``merged_pr_rate`` and
+  ``merged_pr_rate.<size>``, ``playbook_share``, ``search_share``: ratios of sums, NaN where
+  the denominator is 0.
 
 Counts are nullable integers (``Int64``) so that a failed bucket is NA, not a fake 0.
 """

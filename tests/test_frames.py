@@ -88,7 +88,18 @@ def test_derived_metrics_are_ratios_with_nan_for_empty_windows() -> None:
     assert first["search_share"] == pytest.approx(2 / 10)
     for column in ("merged_pr_rate", "merged_pr_rate.xs", "playbook_share", "search_share"):
         assert math.isnan(empty[column]), column
-    assert empty["acus_total"] == 0.0
+
+
+def test_a_bucket_without_sessions_has_no_acu_total_fetched_or_rolled_up() -> None:
+    # the server sends avg 0.0 for a window with no session: that mean has no weight
+    frame = mt.wide_frame(rows(payload(10, 4, 2.5), payload(0, 0, 0.0), payload(0, 0, 0.0)))
+    assert frame["avg_acus_per_session"].iloc[1] == 0.0  # kept as sent
+    assert math.isnan(frame["acus_total"].iloc[1])
+    assert frame["acus_total"].iloc[0] == pytest.approx(25.0)
+    rolled = mt.rollup(frame.iloc[1:], None)  # the two empty days as one bucket
+    assert math.isnan(rolled["acus_total"].iloc[0])
+    recomputed = mt.add_derived(frame)  # recomputing says the same
+    assert math.isnan(recomputed["acus_total"].iloc[1])
 
 
 def test_a_failed_bucket_is_na_never_zero() -> None:
