@@ -19,7 +19,9 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     CacheWarning,
+    DirectoryWarning,
     FetchError,
+    FutureBucketsWarning,
     InsecureTransportError,
     InvalidParameterError,
     MetricsError,
@@ -40,6 +42,7 @@ if _typing.TYPE_CHECKING:
     from .cache import CachePolicy, clear_cache, default_cache_dir
     from .client import MetricsClient
     from .combine import combine_metrics
+    from .export import excel_ready
     from .fetch import BucketFailure, FetchStats, MetricsSource, fetch_series
     from .frames import add_derived, long_frame, rollup, wide_frame
     from .models import (
@@ -65,9 +68,11 @@ __all__ = [
     "BucketFailure",
     "CachePolicy",
     "CacheWarning",
+    "DirectoryWarning",
     "Endpoint",
     "FetchError",
     "FetchStats",
+    "FutureBucketsWarning",
     "HTTPValidationError",
     "InsecureTransportError",
     "InvalidParameterError",
@@ -94,6 +99,7 @@ __all__ = [
     "clear_cache",
     "combine_metrics",
     "default_cache_dir",
+    "excel_ready",
     "fetch_series",
     "long_frame",
     "rollup",
@@ -123,6 +129,7 @@ _LAZY_NAMES: dict[str, str] = {
     "clear_cache": "cache",
     "combine_metrics": "combine",
     "default_cache_dir": "cache",
+    "excel_ready": "export",
     "fetch_series": "fetch",
     "long_frame": "frames",
     "rollup": "frames",

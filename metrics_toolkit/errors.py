@@ -23,6 +23,8 @@ Every warning it gives on purpose has one root too (``warnings.filterwarnings`` 
     MetricsWarning (also UserWarning)
     ├── TokenFormatWarning                        the token does not look like ``cog_...``
     ├── PartialFetchWarning                       some calls of a series failed (rows marked)
+    ├── FutureBucketsWarning                      buckets starting at or after now were not asked
+    ├── DirectoryWarning                          no permission to read the directory: ids unchecked
     └── CacheWarning                              a stored answer could not be read; asked again
 
 Errors carry the request's URL (with its query, never its headers) and the status code, so the
@@ -32,6 +34,8 @@ masked as ``***``.
 
 from __future__ import annotations
 
+import html
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +48,9 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "CacheWarning",
+    "DirectoryWarning",
     "FetchError",
+    "FutureBucketsWarning",
     "InsecureTransportError",
     "InvalidParameterError",
     "MetricsError",
@@ -63,6 +69,8 @@ __all__ = [
 
 #: How many characters of an unexpected body an error message quotes.
 BODY_EXCERPT_CHARS = 200
+#: How many failed calls the table of a :class:`FetchError` in a notebook lists.
+FAILURES_SHOWN = 10
 
 
 class MetricsError(Exception):
@@ -91,6 +99,15 @@ class TokenFormatWarning(MetricsWarning):
 
 class PartialFetchWarning(MetricsWarning):
     """Some calls of a series failed; their rows are marked ``failed`` with NA metrics."""
+
+
+class FutureBucketsWarning(MetricsWarning):
+    """Buckets that start at or after "now" were cut from a series: they have no numbers yet."""
+
+
+class DirectoryWarning(MetricsWarning):
+    """The directory could not be read (no permission): names and ids are sent as given,
+    unchecked, and a breakdown is labelled with its ids."""
 
 
 class CacheWarning(MetricsWarning):
@@ -248,6 +265,10 @@ class FetchError(MetricsError):
         One entry per failed request: its bucket, its group (or None) and the error.
     frame : pandas.DataFrame
         The wide frame of the buckets that did succeed.
+
+    Its ``repr`` is one line, ``FetchError(9 failed (AuthenticationError x9), 4 rows on
+    .frame)``; a notebook shows a table of the failed calls (bucket, group, error), the first
+    :data:`FAILURES_SHOWN` of them.
     """
 
     def __init__(self, failures: Sequence[Any], frame: pd.DataFrame) -> None:
@@ -260,6 +281,43 @@ class FetchError(MetricsError):
             f"{len(self.failures)} request(s) still failed after retries "
             f"({len(frame)} succeeded; the frame of those is on .frame):\n  " + "\n  ".join(lines)
         )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._summary()})"
+
+    def _summary(self) -> str:
+        """``"9 failed (AuthenticationError x9), 4 rows on .frame"``: counts by error type."""
+        kinds = Counter(type(getattr(f, "error", f)).__name__ for f in self.failures)
+        errors = ", ".join(f"{name} x{count}" for name, count in kinds.most_common())
+        return f"{len(self.failures)} failed ({errors}), {len(self.frame)} rows on .frame"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            "<tr>"
+            + "".join(f'<td style="text-align:left">{html.escape(cell)}</td>' for cell in cells)
+            + "</tr>"
+            for cells in map(_failure_cells, self.failures[:FAILURES_SHOWN])
+        )
+        more = len(self.failures) - FAILURES_SHOWN
+        tail = f"<p>... and {more} more</p>" if more > 0 else ""
+        return (
+            f'<div class="mt-fetch-error"><p><strong>{type(self).__name__}</strong>: '
+            f"{html.escape(self._summary())}</p>"
+            '<table><thead><tr><th style="text-align:left">bucket</th>'
+            '<th style="text-align:left">group</th><th style="text-align:left">error</th></tr>'
+            f"</thead><tbody>{rows}</tbody></table>{tail}</div>"
+        )
+
+
+def _failure_cells(failure: Any) -> tuple[str, str, str]:
+    """(bucket, group, error) of one failed call, as text; what is unknown is empty."""
+    bucket = getattr(failure, "bucket", None)
+    start, end = getattr(bucket, "start", None), getattr(bucket, "end", None)
+    span = f"[{start.isoformat()}, {end.isoformat()})" if start and end else str(bucket or "")
+    group = getattr(failure, "group", None)
+    error = getattr(failure, "error", None)
+    text = f"{type(error).__name__}: {error}" if error is not None else str(failure)
+    return span, "" if group is None else str(group), text
 
 
 def status_error(
