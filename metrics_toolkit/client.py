@@ -202,10 +202,14 @@ class MetricsClient(BaseClient):
         on_error: Literal["raise", "mark"] = "raise",
         refresh: bool = False,
         directory: Directory | None = None,
+        allow_unknown_ids: bool = False,
     ) -> pd.DataFrame:
         """Session metrics per bucket (and group) as a wide DataFrame: one call per bucket.
 
         :func:`metrics_toolkit.fetch_series` with this client; see it for every parameter.
+        Filters and ``ids`` take names (titles for playbooks, emails for users) as well as
+        ids; an id the directory does not list is refused before any metrics request unless
+        ``allow_unknown_ids=True`` (a deleted user still has history).
 
         Examples
         --------
@@ -234,6 +238,7 @@ class MetricsClient(BaseClient):
             on_error=on_error,
             refresh=refresh,
             directory=directory,
+            allow_unknown_ids=allow_unknown_ids,
         )
 
     # -- the directory --------------------------------------------------------------------

@@ -21,13 +21,28 @@ import pandas as pd
 
 from ._constants import DEFAULT_WORKERS, MAX_WORKERS, PROGRESS_MIN_CALLS
 from ._endpoints import SESSION_METRICS, Answer, Endpoint
-from ._vocabulary import BREAKDOWNS, ERROR, ROW_FLAGS
+from ._vocabulary import BREAKDOWNS, ERROR, KINDS, ROW_FLAGS
 from .buckets import Bucket, FreqLike, time_buckets
-from .directory import Directory
-from .errors import FetchError, InvalidParameterError, MetricsError, PartialFetchWarning
+from .directory import Directory, directory_if_readable, looks_like_id
+from .errors import (
+    AuthenticationError,
+    FetchError,
+    FutureBucketsWarning,
+    InvalidParameterError,
+    MetricsError,
+    PartialFetchWarning,
+    PermissionDeniedError,
+)
 from .frames import Row, wide_frame
 from .models import APIModel
-from .params import TimeLike, check_ids, check_positive_int, filter_params
+from .params import (
+    TimeLike,
+    check_ids,
+    check_names,
+    check_playbook_id,
+    check_positive_int,
+    filter_params,
+)
 
 __all__ = [
     "BREAKDOWNS",
@@ -42,6 +57,13 @@ __all__ = [
 ]
 
 ON_ERROR = ("raise", "mark")
+#: The groups and filters a series takes, in its signature's order; the kind each filter
+#: names; the filters that take one id.
+GIVEN = ("ids", "user_ids", "service_user_ids", "org_ids", "playbook_id")
+KIND_OF_FILTER = {kind.filter_param: kind.name for kind in KINDS.values()}
+SINGLE = {kind.filter_param for kind in KINDS.values() if kind.single}
+#: The token's errors (401, 403): the first stops the whole series, whatever ``on_error``.
+STOPPING_ERRORS = (AuthenticationError, PermissionDeniedError)
 
 
 class _Stopped(Exception):
@@ -182,6 +204,7 @@ def fetch_series(
     on_error: Literal["raise", "mark"] = "raise",
     refresh: bool = False,
     directory: Directory | None = None,
+    allow_unknown_ids: bool = False,
     endpoint: Endpoint[Any] = SESSION_METRICS,
 ) -> pd.DataFrame:
     """Metrics per time bucket (and per group), as a wide frame: session metrics by default.
@@ -197,12 +220,15 @@ def fetch_series(
     tz : str, default "UTC"
         IANA time zone whose calendar the buckets follow.
     by : {"org", "user", "service_user", "playbook"}, optional
-        Break down by this kind, one call per id per bucket.
+        Break down by this kind, one call per id per bucket; the frame has its id column and
+        a ``<kind>_name`` column.
     ids : sequence of str, optional
-        The ids to break down by. Default: the ids of the matching filter when given, else
-        every id of that kind in ``directory`` (loaded from the client when not given).
-    user_ids, service_user_ids, org_ids, playbook_id
-        Filters, as :meth:`MetricsClient.session_metrics` takes them.
+        The groups to break down by: ids, names (titles for playbooks) or users' emails.
+        Default: the matching filter's when given, else every id of that kind in the directory.
+    user_ids, service_user_ids, org_ids : sequence of str, optional
+        Keep sessions of any of these ids, names or emails (users); filters combine with AND.
+    playbook_id : str, optional
+        Keep sessions created with this playbook (its id or title).
     workers : int, default 8
         Calls in flight at once, 1 to 32.
     progress : bool, optional
@@ -216,7 +242,13 @@ def fetch_series(
     refresh : bool, default False
         Ask the server even for answers in the cache.
     directory : Directory, optional
-        Names for the ids; adds a ``<kind>_name`` column to a breakdown.
+        Resolves names and checks ids, and labels a breakdown. Default: the client's
+        directory, loaded when there are names or ids to check or groups to label. When it
+        cannot be read (no permission), a :class:`DirectoryWarning` says so once per client,
+        and the values are sent as given.
+    allow_unknown_ids : bool, default False
+        Send an id the directory does not list (a deleted user still has history) instead of
+        refusing it; a value that does not look like an id must still name an entry.
     endpoint : Endpoint, default the sessions metrics
         A windowed endpoint declaration; the filters (and ``by``) must be ones it takes.
 
@@ -224,13 +256,18 @@ def fetch_series(
     -------
     pandas.DataFrame
         The wide frame (see :mod:`metrics_toolkit.frames`); ``frame.attrs`` holds ``freq``,
-        ``tz``, ``group_by``, ``now`` (the time partial buckets were judged against) and
-        ``fetch_stats`` (a :class:`FetchStats`).
+        ``tz``, ``group_by``, ``now`` (the time partial buckets were judged against),
+        ``cut_after_now`` (a tuple of the buckets not asked for as they start at or after
+        ``now``; a :class:`FutureBucketsWarning` names them; one that straddles ``now`` is
+        kept, ``partial``) and ``fetch_stats`` (a :class:`FetchStats`).
 
     Raises
     ------
     InvalidParameterError
-        Before any request, for a malformed parameter.
+        Before any metrics request, for a malformed parameter, a name that matches nothing or
+        an id the directory does not list (with the closest names or ids).
+    AuthenticationError, PermissionDeniedError
+        At the first 401 or 403: the calls not yet sent are cancelled, whatever ``on_error``.
     FetchError
         With ``on_error="raise"``, when some calls still failed.
     """
@@ -251,33 +288,44 @@ def fetch_series(
         raise InvalidParameterError(
             "endpoint", f"got {endpoint!r}; expected the declaration of a windowed endpoint"
         )
-    filters = filter_params(
-        user_ids=user_ids,
-        service_user_ids=service_user_ids,
-        org_ids=org_ids,
-        playbook_id=playbook_id,
-    )
-    _check_breakdown(by, ids)
-    _check_filters(endpoint, by, filters)
-    if by is not None and ids is not None and BREAKDOWNS[by] in filters:
-        raise InvalidParameterError(
-            "ids",
-            f"by={by!r} with both ids and {BREAKDOWNS[by]}: a breakdown by {by} takes its "
-            f"groups from one of them; pass ids, or {BREAKDOWNS[by]} alone",
-        )
+    given = zip(GIVEN, (ids, user_ids, service_user_ids, org_ids, playbook_id), strict=True)
+    wanted = {name: _listed(value, name) for name, value in given if value is not None}
+    _check_breakdown(by, wanted)
+    _check_filters(endpoint, by, [name for name in wanted if name != "ids"])
     now = client.now()
     buckets = time_buckets(start, end, freq, tz=tz, now=now)  # checked before any request
-    if by is not None and ids is None and BREAKDOWNS[by] not in filters and directory is None:
-        directory = client.directory()
-    group_ids = _group_ids(by, ids, filters, directory)
-    if by is not None and BREAKDOWNS[by] in filters and ids is None:
-        del filters[BREAKDOWNS[by]]
-    calls = plan_calls(buckets, by=by, ids=group_ids, filters=filters)
+    cut = tuple(bucket for bucket in buckets if bucket.start >= now)
+    buckets = buckets[: len(buckets) - len(cut)]
+    if directory is None:
+        directory = _load_directory(client, by, wanted, allow_unknown_ids)
+    for name, values in wanted.items():  # names -> ids; an unlisted id refused unless allowed
+        kind = by if name == "ids" else KIND_OF_FILTER[name]
+        if directory is not None and kind is not None:
+            wanted[name] = directory.resolve_names(
+                kind, values, allow_unknown_ids=allow_unknown_ids, parameter=name
+            )
+    groups = wanted.pop("ids", None)
+    filters = filter_params(**{k: v[0] if k in SINGLE else v for k, v in wanted.items()})
+    if by is not None and groups is None:  # the matching filter's, else the directory's
+        own = filters.pop(BREAKDOWNS[by], None) or (directory.ids(by) if directory else [])
+        groups = [own] if isinstance(own, str) else own
+        if not groups:
+            raise InvalidParameterError("ids", f"by={by!r} needs ids, and the directory has none")
+    groups = None if groups is None else check_ids(groups, "ids")
+    calls = plan_calls(buckets, by=by, ids=groups, filters=filters)
     rows, stats = _run(client, endpoint, calls, workers, progress, on_progress, refresh)
     frame = wide_frame(rows, group_by=by, model=endpoint.model)
-    if by is not None and directory is not None:
-        frame = directory.label(frame)
-    frame.attrs.update({"freq": freq, "tz": tz, "group_by": by, "now": now, "fetch_stats": stats})
+    if by is not None:  # without a directory (no permission), each group is its own label
+        frame = (directory or Directory()).label(frame)
+    frame.attrs.update({"freq": freq, "tz": tz, "group_by": by, "now": now, "cut_after_now": cut})
+    frame.attrs["fetch_stats"] = stats
+    if cut:
+        warnings.warn(
+            f"{len(cut)} bucket(s) from {cut[0].start.isoformat()} on were not asked for: they "
+            f"start at or after now ({now.isoformat()}) and have no numbers yet",
+            FutureBucketsWarning,
+            stacklevel=2,
+        )
     if stats.failures:
         if on_error == "raise":
             failed = ROW_FLAGS[2]
@@ -292,16 +340,22 @@ def fetch_series(
     return frame
 
 
-def _check_breakdown(by: str | None, ids: Sequence[str] | None) -> None:
-    if by is None and ids is not None:
+def _check_breakdown(by: str | None, wanted: dict[str, list[str]]) -> None:
+    if by is None and "ids" in wanted:
         raise InvalidParameterError("ids", "ids are the groups of a breakdown; pass by= too")
     if by is not None and by not in BREAKDOWNS:
         raise InvalidParameterError(
             "by", f"got {by!r}; expected None or one of {', '.join(map(repr, BREAKDOWNS))}"
         )
+    if by is not None and "ids" in wanted and BREAKDOWNS[by] in wanted:
+        raise InvalidParameterError(
+            "ids",
+            f"by={by!r} with both ids and {BREAKDOWNS[by]}: a breakdown by {by} takes its "
+            f"groups from one of them; pass ids, or {BREAKDOWNS[by]} alone",
+        )
 
 
-def _check_filters(endpoint: Endpoint[Any], by: str | None, filters: dict[str, Any]) -> None:
+def _check_filters(endpoint: Endpoint[Any], by: str | None, filters: Sequence[str]) -> None:
     """Refuse a filter or breakdown the endpoint does not take, before any request."""
     takes = ", ".join(endpoint.filters) or "no filter"
     for name in filters:
@@ -313,26 +367,24 @@ def _check_filters(endpoint: Endpoint[Any], by: str | None, filters: dict[str, A
         )
 
 
-def _group_ids(
-    by: str | None,
-    ids: Sequence[str] | None,
-    filters: dict[str, Any],
-    directory: Directory | None,
-) -> list[str] | None:
-    """The groups of a breakdown: ``ids``, else the matching filter's, else the directory's."""
-    if by is None:
+def _listed(value: Any, name: str) -> list[str]:
+    """A filter's or the groups' names or ids as a list, checked in shape only."""
+    if name in SINGLE:
+        return [str(check_playbook_id(value, name))]
+    return check_names(value, name) or []
+
+
+def _load_directory(
+    client: MetricsSource, by: str | None, wanted: dict[str, list[str]], allow_unknown_ids: bool
+) -> Directory | None:
+    """The client's directory when a series needs it: for its groups (it must be read), or to
+    resolve and check the values given and to label the groups (it may be unreadable)."""
+    if by is not None and not {"ids", BREAKDOWNS[by]} & set(wanted):
+        return client.directory()
+    given = [value for values in wanted.values() for value in values]
+    if by is None and (not given or (allow_unknown_ids and all(map(looks_like_id, given)))):
         return None
-    if ids is not None:
-        return check_ids(ids, "ids")
-    own = filters.get(BREAKDOWNS[by])
-    if own is not None:
-        return [own] if isinstance(own, str) else list(own)
-    if directory is None:
-        raise InvalidParameterError("ids", f"by={by!r} needs the ids to break down by")
-    known = directory.ids(by)
-    if not known:
-        raise InvalidParameterError("ids", f"by={by!r} needs ids, and the directory has none")
-    return known
+    return directory_if_readable(client.directory, client)
 
 
 def _run(
@@ -349,8 +401,11 @@ def _run(
     started = time.perf_counter()
     stats = FetchStats(calls=len(calls))
     results: list[Row | None] = [None] * len(calls)
-    show = progress if progress is not None else len(calls) > PROGRESS_MIN_CALLS
-    bar = _progress_bar(len(calls), endpoint) if show else None
+    bar = None
+    if progress if progress is not None else len(calls) > PROGRESS_MIN_CALLS:
+        from tqdm.auto import tqdm  # notebook-aware; imported only when a bar is shown
+
+        bar = tqdm(total=len(calls), desc=endpoint.noun, unit="call")
     done = 0
 
     def advance(count: int) -> None:
@@ -372,13 +427,6 @@ def _run(
     stats.failures.sort(key=lambda f: (str(f.group), f.bucket.start))
     stats.seconds = time.perf_counter() - started
     return [row for row in results if row is not None], stats
-
-
-def _progress_bar(total: int, endpoint: Endpoint[Any]) -> Any:
-    """A notebook-aware progress bar (tqdm is imported only when one is shown)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=endpoint.noun, unit="call")
 
 
 def _take_cached(
@@ -418,7 +466,8 @@ def _fetch_missing(
         try:
             return client.request(endpoint, params, refresh=True)
         except BaseException as error:
-            if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit
+            # KeyboardInterrupt, SystemExit, a 401 or 403: no worker starts another call
+            if not isinstance(error, Exception) or isinstance(error, STOPPING_ERRORS):
                 stop.set()
             raise
 
@@ -432,6 +481,8 @@ def _fetch_missing(
                 answer_of_call = future.result()
             except _Stopped:
                 continue  # the interrupt itself is raised from its own call
+            except STOPPING_ERRORS:
+                raise  # the token or its permission: every other call would fail the same way
             except MetricsError as error:
                 stats.failed += 1
                 stats.failures.append(BucketFailure(call.bucket, call.group, error))

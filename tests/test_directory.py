@@ -1,4 +1,5 @@
-"""The directory: every page walked, names both ways, labelled breakdowns, unknown ids kept."""
+"""The directory: every page walked, names both ways, labelled breakdowns, unknown ids kept
+when meant."""
 
 from __future__ import annotations
 
@@ -120,7 +121,7 @@ def test_a_page_size_beyond_the_api_is_refused_before_any_request(
     assert server.request_count == 0
 
 
-def test_a_breakdown_is_labelled_and_unknown_ids_are_kept(
+def test_a_breakdown_is_labelled_and_unknown_ids_are_kept_when_meant(
     demo_client: mt.MetricsClient, enterprise: DemoEnterprise
 ) -> None:
     directory = demo_client.directory()
@@ -134,6 +135,7 @@ def test_a_breakdown_is_labelled_and_unknown_ids_are_kept(
         by="user",
         ids=[*known, deleted],
         directory=directory,
+        allow_unknown_ids=True,
         progress=False,
     )
     assert list(frame["user_id"]) == [*known, deleted]

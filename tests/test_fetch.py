@@ -6,6 +6,7 @@ import datetime as dt
 import random
 import threading
 import time
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,15 @@ import pandas as pd
 import pytest
 
 import metrics_toolkit as mt
-from metrics_toolkit.demo import DEMO_API_KEY, DemoAPI, DemoEnterprise, DemoServer, FaultPlan
+from metrics_toolkit import cli
+from metrics_toolkit.demo import (
+    DEMO_API_KEY,
+    DEMO_KEY_WITHOUT_PERMISSIONS,
+    DemoAPI,
+    DemoEnterprise,
+    DemoServer,
+    FaultPlan,
+)
 from metrics_toolkit.demo.simulator import ALL_PERMISSIONS
 
 from .conftest import NOW
@@ -132,6 +141,10 @@ def test_rates_are_ratios_of_sums_and_nan_without_sessions(
     full = frame.loc[~empty]
     expected = full["sessions_with_merged_prs_count"] / full[COUNT]
     assert full["merged_pr_rate"].to_numpy() == pytest.approx(expected.astype(float).to_numpy())
+    # no session: no ACU total either, as after a rollup (the average has no weight)
+    assert frame.loc[empty, "acus_total"].isna().all()
+    assert mt.rollup(frame.loc[empty].iloc[:1], None)["acus_total"].isna().all()
+    assert (frame.loc[~empty, "acus_total"] > 0).all()
     eight_weeks = mt.rollup(frame.iloc[-8:], None)
     sums = frame.iloc[-8:][["sessions_with_merged_prs_count", COUNT]].sum()
     assert eight_weeks["merged_pr_rate"].iloc[0] == pytest.approx(sums.iloc[0] / sums.iloc[1])
@@ -156,6 +169,8 @@ def test_every_group_and_bucket_exactly_once_in_order(
         assert frame.loc[frame["org_id"] == org].index.is_monotonic_increasing
     sent = Counter()
     for target in server.requests:
+        if "/metrics/" not in urlsplit(target).path:
+            continue  # the directory, read to check the ids and label them
         query = parse_qs(urlsplit(target).query)
         sent[(query["org_ids"][0], int(query["time_after"][0]))] += 1
     assert len(sent) == len(orgs) * 13 and set(sent.values()) == {1}
@@ -382,9 +397,13 @@ def test_a_series_splits_buckets_longer_than_max_window(server: DemoServer, tmp_
 def test_demo_enterprises_never_share_cache_entries(tmp_path: Path) -> None:
     old = mt.MetricsClient.demo(now=NOW - dt.timedelta(days=1), cache_dir=tmp_path)
     new = mt.MetricsClient.demo(now=NOW, cache_dir=tmp_path)
-    assert old.account_fingerprint != new.account_fingerprint
-    week = ("2026-11-09", "2026-11-16")
-    assert old.session_metrics(*week) != new.session_metrics(*week)
+    other = mt.MetricsClient.demo(seed=1, now=NOW, cache_dir=tmp_path)
+    assert len({c.account_fingerprint for c in (old, new, other)}) == 3
+    week = ("2026-10-05", "2026-10-12")  # settled at both nows, so cached
+    # The same enterprise a day apart: its past reads the same. Another seed is another
+    # enterprise: it answers for itself, not from the entries cached for the first.
+    assert old.session_metrics(*week) == new.session_metrics(*week)
+    assert other.session_metrics(*week) != new.session_metrics(*week)
 
 
 def test_two_tokens_never_share_cache_entries(enterprise: DemoEnterprise, tmp_path: Path) -> None:
@@ -532,3 +551,83 @@ def test_combining_every_org_gives_the_enterprise_total(demo_client: mt.MetricsC
     one_missing = mt.frames.combine_groups(by_org.iloc[1:])  # the first org misses week 1
     assert pd.isna(one_missing[COUNT].iloc[0]) and bool(one_missing["failed"].iloc[0])
     assert one_missing[COUNT].iloc[1] == total[COUNT].iloc[1]
+
+
+# -- buckets after now ---------------------------------------------------------------------------
+
+
+def test_buckets_that_start_after_now_are_cut_and_named(
+    http_client: mt.MetricsClient, server: DemoServer
+) -> None:
+    # now is Wed 25 Nov 03:00: the 25th straddles it (kept, partial), the 26th and 27th are cut
+    with pytest.warns(
+        mt.FutureBucketsWarning, match=r"2 bucket\(s\) from 2026-11-26T00:00"
+    ) as told:
+        frame = mt.fetch_series(http_client, "2026-11-23", "2026-11-28", "day", progress=False)
+    assert len(told) == 1
+    assert [stamp.day for stamp in frame.index] == [23, 24, 25]
+    assert list(frame["partial"]) == [False, False, True]
+    cut = frame.attrs["cut_after_now"]
+    assert [bucket.start.day for bucket in cut] == [26, 27]
+    assert len(server.requests) == 3  # nothing asked for the cut days
+    with pytest.warns(mt.FutureBucketsWarning, match="from 2026-11-30"):
+        by_org = mt.fetch_series(http_client, "2026-11-16", "2026-12-14", "week", by="org")
+    assert len(by_org.attrs["cut_after_now"]) == 2  # weeks of 30 Nov and 7 Dec, every org
+    assert by_org.index.max() == pd.Timestamp("2026-11-23", tz="UTC")
+
+
+def test_a_range_wholly_after_now_asks_nothing(
+    http_client: mt.MetricsClient, server: DemoServer
+) -> None:
+    with pytest.warns(mt.FutureBucketsWarning, match="5 bucket"):
+        frame = mt.fetch_series(http_client, "2027-01-01", "2027-02-01", "week", progress=False)
+    assert frame.empty and "sessions_created_count" in frame.columns
+    assert server.request_count == 0
+    with warnings.catch_warnings():  # a range that ends before now is not cut
+        warnings.simplefilter("error", mt.FutureBucketsWarning)
+        whole = mt.fetch_series(http_client, "2026-11-02", "2026-11-25", "week", progress=False)
+    assert whole.attrs["cut_after_now"] == ()
+
+
+# -- a 401 or 403 stops the whole series -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("token", "error"),
+    [
+        ("cog_wrong_token", mt.AuthenticationError),
+        (DEMO_KEY_WITHOUT_PERMISSIONS, mt.PermissionDeniedError),
+    ],
+)
+@pytest.mark.parametrize("workers", [1, 4])
+def test_a_401_or_403_stops_the_whole_series_at_once(
+    server: DemoServer, token: str, error: type[mt.APIStatusError], workers: int
+) -> None:
+    client = mt.MetricsClient(token, base_url=server.url, cache=False, now=NOW, max_retries=4)
+    for on_error in ("raise", "mark"):
+        before = server.request_count
+        with pytest.raises(error):
+            mt.fetch_series(
+                client, "2026-09-01", "2026-10-01", "day", workers=workers, on_error=on_error
+            )
+        # never retried, and no worker starts another call after the first refusal
+        assert 1 <= server.request_count - before <= workers
+
+
+def test_the_command_line_stops_at_a_wrong_token_with_one_line(
+    server: DemoServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DEVIN_API_KEY", "cog_wrong_token")
+    out = tmp_path / "c.csv"
+    argv = ["fetch", "--start", "2026-09-01", "--end", "2026-11-01", "--freq", "day"]
+    argv += ["--base-url", server.url, "--no-cache", "--quiet", "--out", str(out)]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("metrics-toolkit: AuthenticationError: HTTP 401")
+    assert "after retries" not in err and ".frame" not in err
+    assert server.request_count <= mt.fetch.DEFAULT_WORKERS  # not one per day (61)
+    assert not out.exists()

@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .._vocabulary import KINDS, Kind
-from ..directory import Directory, looks_like_id
+from ..directory import Directory
 from ..errors import InvalidParameterError
 from ..params import check_timezone
 from . import _render
@@ -323,13 +323,11 @@ def _choices(directory: Directory | None, kind: Kind) -> list[tuple[str, str]]:
 
 
 def _typed_id(directory: Directory | None, kind: Kind, value: str) -> str:
-    """The id of a typed id or name; an unknown value that looks like an id is kept."""
+    """The id of a typed id or name; an unknown value that looks like an id is kept (a deleted
+    user), and Apply sends it so."""
     if directory is None:
         return value
-    try:
-        return directory.id(kind.name, value)
-    except InvalidParameterError as error:
-        if looks_like_id(value):
-            return value
-        message = str(error).split(": ", 1)[-1]
-        raise InvalidParameterError(kind.filter_param, message) from None
+    resolved = directory.resolve_names(
+        kind.name, [value], allow_unknown_ids=True, parameter=kind.filter_param
+    )
+    return resolved[0]
