@@ -21,6 +21,7 @@ import requests
 from metrics_toolkit import fetch_series, time_buckets
 from metrics_toolkit.demo import DemoEnterprise
 from metrics_toolkit.demo.simulator import SESSION_METRICS_PATH
+from metrics_toolkit.directory import Directory
 
 from .common import (
     END,
@@ -84,7 +85,15 @@ def breakdown_scenario(sizes: Sizes, enterprise: DemoEnterprise) -> ScenarioResu
     )
     queries = breakdown_queries(buckets, ids, "user")
     fetch = functools.partial(
-        fetch_series, start=start, end=END, freq="week", by="user", ids=ids, progress=False
+        fetch_series,
+        start=start,
+        end=END,
+        freq="week",
+        by="user",
+        ids=ids,
+        progress=False,
+        directory=Directory(),  # the ids as given (made-up ones too): no directory read
+        allow_unknown_ids=True,
     )
     wall: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}

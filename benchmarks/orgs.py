@@ -20,6 +20,7 @@ import pandas as pd
 from metrics_toolkit import fetch_series, time_buckets
 from metrics_toolkit.demo import DemoEnterprise
 from metrics_toolkit.demo.simulator import SESSION_METRICS_PATH
+from metrics_toolkit.directory import Directory
 
 from .common import (
     END,
@@ -80,6 +81,8 @@ def orgs_scenario(sizes: Sizes, enterprise: DemoEnterprise) -> ScenarioResult:
         ids=ids,
         workers=sizes.workers,
         progress=False,
+        directory=Directory(),  # the ids as given (made-up ones too): no directory read
+        allow_unknown_ids=True,
     )
     pool_times: list[float] = []
     cold_times: list[float] = []

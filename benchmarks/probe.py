@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from metrics_toolkit import fetch_series
+from metrics_toolkit.directory import Directory
 
 from .common import END, make_client
 from .server_process import REPOSITORY
@@ -100,6 +101,8 @@ def _memory(args: argparse.Namespace) -> dict[str, Any]:
             ids=ids[:1],
             workers=args.workers,
             progress=False,
+            directory=Directory(),  # the ids as given (made-up ones too): no directory read
+            allow_unknown_ids=True,
         )
         trim_heap()
         before = resident_bytes()
@@ -108,7 +111,16 @@ def _memory(args: argparse.Namespace) -> dict[str, Any]:
         traced_before = tracemalloc.get_traced_memory()[0]
         wall, cpu = time.perf_counter(), time.process_time()
         frame = fetch_series(
-            client, start, END, "day", by="user", ids=ids, workers=args.workers, progress=False
+            client,
+            start,
+            END,
+            "day",
+            by="user",
+            ids=ids,
+            workers=args.workers,
+            progress=False,
+            directory=Directory(),
+            allow_unknown_ids=True,
         )
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         stats = frame.attrs["fetch_stats"]

@@ -44,6 +44,7 @@ from benchmarks.server_process import REPOSITORY, ServerProcess
 from metrics_toolkit import MetricsClient, fetch_series, long_frame, time_buckets, wide_frame
 from metrics_toolkit.demo import DEMO_API_KEY, DemoAPI, DemoServer, generate_enterprise
 from metrics_toolkit.demo.simulator import SESSION_METRICS_PATH
+from metrics_toolkit.directory import Directory
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,16 @@ def test_breakdown_gives_the_plain_loops_frame(
     with client_for(server, tmp_path if cached else None) as client:
         before = server.request_count
         frame = fetch_series(
-            client, start, END, "week", by="user", ids=ids, workers=8, progress=False
+            client,
+            start,
+            END,
+            "week",
+            by="user",
+            ids=ids,
+            workers=8,
+            progress=False,
+            directory=Directory(),
+            allow_unknown_ids=True,  # made-up ids, sent as given
         )
         assert server.request_count - before == len(queries)
     assert frames_equal(frame, expected)
@@ -135,7 +145,17 @@ def test_thread_pool_gives_the_plain_loops_and_the_toolkits_frame(
     assert server.request_count - before == len(queries)
     assert frames_equal(frame, expected_frame(buckets, answers, ids=ids, kind=kind))
     with client_for(server, None) as client:
-        toolkit = fetch_series(client, start, END, "week", by=kind, ids=ids, progress=False)
+        toolkit = fetch_series(
+            client,
+            start,
+            END,
+            "week",
+            by=kind,
+            ids=ids,
+            progress=False,
+            directory=Directory(),
+            allow_unknown_ids=True,  # made-up ids, sent as given
+        )
     assert frames_equal(frame, toolkit)
     assert frame[f"{kind}_id"].iloc[-1] == ids[-1] and "bench" in ids[-1]
 
