@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 
 import metrics_toolkit as mt
-from metrics_toolkit import charts
+from metrics_toolkit import charts, combine
 from metrics_toolkit.demo import DEMO_API_KEY, DemoAPI, DemoServer, FaultPlan
 from metrics_toolkit.demo.simulator import SESSION_METRICS_PATH
+from metrics_toolkit.labels import rate_text
 from metrics_toolkit.widgets import (
     CHARTS,
     FREQUENCY_WORDS,
@@ -205,8 +206,6 @@ def test_breakdown_by_org_labels_every_org(
     assert set(frame["org_id"]) == set(directory.ids("org"))
     assert set(frame["org_name"]) == set(directory.names("org").values())
     assert f"{WEEKS} weekly buckets x 5 organizations" in panel.status_text
-    table = output_data(panel.table_output)["text/html"]
-    assert "organization" in table and "Platform" in table
     total = demo_client.session_metrics_frame(
         FIRST_DAY.isoformat(), "2026-11-26", "week", progress=False
     )
@@ -298,6 +297,26 @@ def test_a_breakdown_takes_its_groups_from_the_matching_filter(
     assert frame is not None, panel.problem_text
     assert set(frame["org_id"]) == set(chosen)
     assert "x 2 organizations" in panel.status_text
+
+
+def test_a_breakdown_table_is_pivoted_buckets_by_groups(panel: MetricsPanel) -> None:
+    panel.breakdown.value = "org"
+    frame = panel.apply()
+
+    assert frame is not None, panel.problem_text
+    table = output_data(panel.table_output)["text/html"]
+    assert table.count("<tr") == 2 + WEEKS  # two heading rows, then one per bucket (not 5 x 13)
+    ranked = frame.groupby("org_name")[COUNT].sum().sort_values(ascending=False).index.tolist()
+    headings = [table.index(f'colspan="2">{name}</th>') for name in ranked]
+    assert headings == sorted(headings)  # largest first, as the charts rank them
+    first = frame.loc[frame.index[0]].set_index("org_name")
+    cells = [FIRST_DAY.isoformat()]
+    for name in ranked:
+        cells += [f"{int(first.loc[name, COUNT]):,}", rate_text(first.loc[name, "merged_pr_rate"])]
+    cells.append("")  # the first week is complete
+    assert "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>" in table
+    assert table.count("<td>partial") == 1  # the current week, once for all its groups
+    assert "sessions" in output_data(panel.table_output)["text/plain"].splitlines()[1]
 
 
 def test_breakdown_groups_set_in_code(panel: MetricsPanel, directory: Any) -> None:
@@ -400,6 +419,8 @@ def test_a_partial_failure_names_the_missing_buckets(demo_api: DemoAPI) -> None:
             in panel.problem_text
         )
         assert "5 x ServerError: HTTP 500" in panel.problem_text
+        table = output_data(panel.table_output)["text/html"]
+        assert "<td>failed: Data, Growth, Mobile, Payments, Platform</td>" in table
 
 
 def test_an_unexpected_exception_is_shown_with_its_traceback(
@@ -473,6 +494,29 @@ def test_draw_chart_returns_a_figure_outside_pyplot(
     frame = demo_client.session_metrics_frame("2026-09-07", "2026-11-02", "week", progress=False)
     figure = draw_chart(frame, chart)
     assert figure.axes and figure.get_size_inches().tolist() == list(CHARTS[chart].figsize)
+
+
+def test_a_breakdown_is_drawn_per_group_or_said_to_be_combined(
+    demo_client: mt.MetricsClient, no_new_figures: None
+) -> None:
+    frame = demo_client.session_metrics_frame(
+        "2026-09-07", "2026-11-02", "week", by="org", progress=False
+    )
+    ranked = frame.groupby("org_name")[COUNT].sum().sort_values(ascending=False).index.tolist()
+    for chart in ("sessions_over_time", "merge_rate"):
+        ax = draw_chart(frame, chart).axes[0]
+        legend = ax.get_legend()
+        assert legend is not None and [t.get_text() for t in legend.get_texts()] == ranked
+        assert " per week by organization, " in ax.get_title("left")
+    rates = draw_chart(frame, "merge_rate").axes[0]
+    for line in rates.get_lines():
+        if line.get_linestyle() == "-":
+            rows = frame[frame["org_name"] == line.get_label()]
+            expected = combine.combine_groups(rows)["merged_pr_rate"].to_numpy(dtype=float)
+            assert list(line.get_ydata()) == pytest.approx(list(expected), nan_ok=True)
+    for chart in set(CHARTS) - {"sessions_over_time", "merge_rate"}:
+        title = draw_chart(frame, chart).axes[0].get_title("left")
+        assert ", 5 organizations combined" in title, (chart, title)
 
 
 def test_draw_chart_refuses_an_unknown_chart(demo_client: mt.MetricsClient) -> None:
@@ -741,7 +785,7 @@ def test_the_notebook_runs_over_the_demo(tmp_path: Path) -> None:
         if cell.cell_type == "code"
         for output in cell.outputs
     ]
-    assert any("Demo data" in text for text in texts), texts
+    assert any("demo data" in text.lower() for text in texts), texts
     views = [
         output["data"]["application/vnd.jupyter.widget-view+json"]
         for output in notebook.cells[-1].outputs

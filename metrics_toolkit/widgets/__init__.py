@@ -3,10 +3,10 @@
 :class:`MetricsPanel` is a filter panel: date range, frequency, time zone, breakdown, filters
 (organizations, users, service users, playbook) and the chart to show. Nothing is fetched while
 the choices change; **Apply** fetches (one call per bucket and group, with a progress bar), then
-shows the chart, a table of the main columns and a status line. Errors of any kind are shown in
-the panel, never lost in the browser console. The current choices are a :class:`PanelQuery`
-(``panel.query``), the last result is ``panel.frame``, and ``panel.on_result(callback)`` runs a
-callback on every new frame.
+shows the chart, a table of the main columns (for a breakdown, a block of columns per group)
+and a status line. Errors of any kind are shown in the panel, never lost in the browser
+console. The current choices are a :class:`PanelQuery` (``panel.query``), the last result is
+``panel.frame``, and ``panel.on_result(callback)`` runs a callback on every new frame.
 
 >>> from metrics_toolkit import MetricsClient
 >>> from metrics_toolkit.widgets import MetricsPanel
@@ -21,6 +21,7 @@ The package's modules, each only looking back along this list:
 - ``_charts``: :class:`ChartSpec`, :data:`CHARTS` and :func:`draw_chart`;
 - ``_query``: :class:`PanelQuery`, its checks and the default date range;
 - ``_render``: the panel's HTML and text, pure (no ipywidgets);
+- ``_table``: the table of a result (pivoted for a breakdown of a few groups), pure;
 - ``_controls``: the widgets, laid out, set from a query and read back;
 - ``panel``: :class:`MetricsPanel`, the controls wired to what they do.
 """

@@ -1,4 +1,4 @@
-"""The panel's HTML and text, pure (no ipywidgets): table, failures, status line, problems.
+"""The panel's HTML and text, pure (no ipywidgets): failures, status line, problems.
 
 Every piece of HTML is a small :class:`string.Template` filled by :func:`fill`, which escapes
 each value with :func:`html.escape` unless it is :class:`Markup` (HTML built here). Nothing is
@@ -16,26 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from string import Template
-from typing import Any
 
 import pandas as pd
 
-from .._vocabulary import (
-    ACUS_TOTAL,
-    AVERAGE,
-    KINDS,
-    MERGE_RATE,
-    MERGED,
-    PLAYBOOK_SHARE,
-    ROW_FLAGS,
-    SEARCH_SHARE,
-    SESSIONS,
-    Kind,
-)
+from .._vocabulary import KINDS, Kind
 from ..directory import Directory
 from ..errors import MetricsError
 from ..fetch import FetchStats
-from ..labels import MISSING, rate_text
 
 __all__ = [
     "FREQUENCY_WORDS",
@@ -48,7 +35,6 @@ __all__ = [
     "problem_html",
     "shape_text",
     "status_html",
-    "table_html",
 ]
 
 # -- colours and styles ---------------------------------------------------------------------------
@@ -57,13 +43,6 @@ __all__ = [
 ERROR_COLOR = "#b00020"
 #: Warnings: failed calls, an unavailable directory.
 WARNING_COLOR = "#8a5300"
-#: The table's class and style: compact, headings allowed to wrap, numbers right-aligned.
-TABLE_CLASS = "mt-table-data"
-TABLE_CSS = (
-    f".{TABLE_CLASS}{{border-collapse:collapse;font-size:12px}}"
-    f".{TABLE_CLASS} th,.{TABLE_CLASS} td{{padding:2px 8px;text-align:right;white-space:nowrap}}"
-    f".{TABLE_CLASS} thead th{{white-space:normal;vertical-align:bottom}}"
-)
 #: Lists and preformatted text inside a message.
 LIST_CSS = "margin:2px 0"
 PRE_CSS = "white-space:pre-wrap;margin:2px 0"
@@ -72,24 +51,6 @@ PRE_CSS = "white-space:pre-wrap;margin:2px 0"
 
 #: How the status line names the buckets of each frequency.
 FREQUENCY_WORDS = {"day": "daily", "week": "weekly", "month": "monthly", "quarter": "quarterly"}
-#: Rows shown in the table (the CSV export has them all).
-TABLE_MAX_ROWS = 200
-#: Columns of the table, when the frame has them, and their headings.
-TABLE_COLUMNS = {
-    SESSIONS: "sessions",
-    MERGED: "with merged PR",
-    MERGE_RATE: "merged-PR rate",
-    AVERAGE: "ACUs per session",
-    ACUS_TOTAL: "ACUs total",
-    PLAYBOOK_SHARE: "playbook share",
-    SEARCH_SHARE: "search share",
-}
-#: Table columns shown as percentages.
-PERCENT_COLUMNS = (MERGE_RATE, PLAYBOOK_SHARE, SEARCH_SHARE)
-#: Table columns shown with one decimal.
-DECIMAL_COLUMNS = (AVERAGE, ACUS_TOTAL)
-#: Headings of the first and last table columns (the group column is headed by its kind).
-BUCKET_HEADING, NOTE_HEADING = "bucket start", "note"
 #: Failed buckets named one by one; the rest are counted.
 MAX_NAMED_FAILURES = 8
 #: Groups named per failed bucket; the rest are counted.
@@ -130,17 +91,6 @@ FAILURES = Template(
 )
 ITEM = Template("<li>$text</li>")
 CAUSE = Template("<li>$count x <small>$example</small></li>")
-TABLE = Template(
-    '<style>$css</style><table class="$cls"><thead><tr>$headings</tr></thead>'
-    "<tbody>$rows</tbody></table>$note"
-)
-ALIGN_LEFT = Template("$table td:nth-child($n),$table th:nth-child($n){text-align:left}")
-ROW = Template("<tr>$cells</tr>")
-HEADING = Template("<th>$text</th>")
-CELL = Template("<td>$text</td>")
-ROWS_NOTE = Template(
-    "<p><small>The first $shown of $total rows; Export CSV has them all.</small></p>"
-)
 STATUS_SEPARATOR = " &middot; "
 WRITTEN = Template("CSV written to <code>$path</code> ($rows rows)")
 DOWNLOAD = Template(
@@ -289,70 +239,6 @@ def shape_text(frame: pd.DataFrame) -> str:
     return text
 
 
-# -- the table ------------------------------------------------------------------------------------
-
-
-def readable_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The main columns as text: dates in the frame's zone, rates as percentages, flags noted."""
-    index = pd.DatetimeIndex(frame.index)
-    has_time = bool(((index.hour != 0) | (index.minute != 0)).any())
-    table = pd.DataFrame(
-        {BUCKET_HEADING: index.strftime("%Y-%m-%d %H:%M" if has_time else "%Y-%m-%d")},
-        index=frame.index,
-    )
-    for kind in KINDS.values():
-        for column in (kind.name_column, kind.id_field):
-            if column in frame.columns and len(table.columns) == 1:
-                table[kind.label] = frame[column].astype(str)
-    for column, heading in TABLE_COLUMNS.items():
-        if column in frame.columns:
-            table[heading] = [_number(column, value) for value in frame[column]]
-    flags = [flag for flag in ROW_FLAGS if flag in frame.columns]
-    table[NOTE_HEADING] = [
-        ", ".join(flag for flag in flags if bool(row[flag])) for _, row in frame.iterrows()
-    ]
-    return table.reset_index(drop=True)
-
-
-def table_html(frame: pd.DataFrame) -> tuple[Markup, str]:
-    """The table of a result as HTML (at most :data:`TABLE_MAX_ROWS` rows) and as text.
-
-    Examples
-    --------
-    >>> index = pd.DatetimeIndex(["2026-11-02", "2026-11-09"], tz="UTC", name="bucket_start")
-    >>> frame = pd.DataFrame({"sessions_created_count": [1200, 7]}, index=index)
-    >>> markup, text = table_html(frame)
-    >>> "<td>2026-11-02</td><td>1,200</td><td></td>" in markup
-    True
-    >>> text.splitlines()[:2]
-    ['bucket start sessions note', '  2026-11-02    1,200     ']
-    """
-    table = readable_table(frame)
-    note = Markup("")
-    if len(table) > TABLE_MAX_ROWS:
-        note = fill(ROWS_NOTE, shown=TABLE_MAX_ROWS, total=f"{len(table):,}")
-        table = table.head(TABLE_MAX_ROWS)
-    text_columns = (BUCKET_HEADING, NOTE_HEADING, *(kind.label for kind in KINDS.values()))
-    align = join(
-        fill(ALIGN_LEFT, table=f".{TABLE_CLASS}", n=n)
-        for n, column in enumerate(table.columns, start=1)
-        if column in text_columns
-    )
-    rows = join(
-        fill(ROW, cells=join(fill(CELL, text=value) for value in values))
-        for values in table.itertuples(index=False)
-    )
-    markup = fill(
-        TABLE,
-        css=join([Markup(TABLE_CSS), align]),
-        cls=TABLE_CLASS,
-        headings=join(fill(HEADING, text=column) for column in table.columns),
-        rows=rows,
-        note=note,
-    )
-    return markup, table.to_string(index=False)
-
-
 # -- text -----------------------------------------------------------------------------------------
 
 
@@ -385,16 +271,6 @@ def plain_text(markup: str) -> str:
     parser.feed(markup)
     parser.close()
     return " ".join("".join(parser.pieces).split())
-
-
-def _number(column: str, value: Any) -> str:
-    if pd.isna(value):
-        return MISSING
-    if column in PERCENT_COLUMNS:
-        return rate_text(float(value))
-    if column in DECIMAL_COLUMNS:
-        return f"{value:,.1f}"
-    return f"{value:,}"
 
 
 def _counted(kind: Kind, count: int) -> str:

@@ -1,8 +1,9 @@
 """The filter panel: its controls wired to what they do; Apply; export.
 
 The controls are built, set and read by :class:`~._controls.PanelControls`, the HTML by
-:mod:`._render`, the query by :mod:`._query` and the charts by :mod:`._charts`. This module
-holds what happens, and in which order, when the user presses a button or changes a choice.
+:mod:`._render` (the table by :mod:`._table`), the query by :mod:`._query` and the charts by
+:mod:`._charts`. This module holds what happens, and in which order, when the user presses a
+button or changes a choice.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from . import _render
 from ._charts import CHARTS, DEFAULT_CHART, chart_png
 from ._controls import PanelControls
 from ._query import PanelQuery, default_range, make_query, to_date
+from ._table import table_html
 
 if TYPE_CHECKING:
     from ..client import MetricsClient
@@ -277,6 +279,7 @@ class MetricsPanel(PanelControls):
                 on_progress=self._on_progress,
                 on_error="mark",
                 directory=self.directory,
+                allow_unknown_ids=True,  # typed ids the directory does not list are kept
             )
         stats: FetchStats = frame.attrs["fetch_stats"]
         self.frame, self.last_query = frame, query
@@ -284,9 +287,8 @@ class MetricsPanel(PanelControls):
         self._show_status(_render.shape_text(frame), stats.summary())
         if stats.failures:
             self._add_problem(_render.failures_html(stats, query.by, self.directory))
-        self._redraw()
-        markup, text = _render.table_html(frame)
-        self.table_output.outputs = (_display({"text/html": markup, "text/plain": text}),)
+        self.table_output.outputs = (_table_display(frame),)
+        self._redraw()  # last: a new chart means the whole result is shown
         self.export_button.disabled = False
         self.pending_hint.value = ""
         for callback in list(self._callbacks):
@@ -312,9 +314,7 @@ class MetricsPanel(PanelControls):
             self.chart_output.outputs = ()
             self._show_problem(f"The chart {CHARTS[chart].label!r} could not be drawn", error)
             return
-        image = base64.b64encode(png).decode("ascii")
-        data = {"image/png": image, "text/plain": f"<{CHARTS[chart].label} chart>"}
-        self.chart_output.outputs = (_display(data),)
+        self.chart_output.outputs = (_chart_display(png, CHARTS[chart].label),)
 
     # -- messages -------------------------------------------------------------------------------
 
@@ -352,6 +352,18 @@ def _export_name(query: PanelQuery) -> str:
 def _display(data: Mapping[str, str]) -> dict[str, Any]:
     """An output of an ``ipywidgets.Output``: what displaying ``data`` in it records."""
     return {"output_type": "display_data", "data": dict(data), "metadata": {}}
+
+
+def _chart_display(png: bytes, label: str) -> dict[str, Any]:
+    """A chart as an output: the PNG image, and its name for a console."""
+    image = base64.b64encode(png).decode("ascii")
+    return _display({"image/png": image, "text/plain": f"<{label} chart>"})
+
+
+def _table_display(frame: pd.DataFrame) -> dict[str, Any]:
+    """The table of a result as an output: HTML, and text for a console."""
+    markup, text = table_html(frame)
+    return _display({"text/html": markup, "text/plain": text})
 
 
 def _hide_when_empty(change: Mapping[str, Any]) -> None:
