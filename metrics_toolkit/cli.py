@@ -1,34 +1,44 @@
 """The command line: thin, calls the library.
 
     metrics-toolkit fetch --start 2026-09-01 --end 2026-11-01 --freq week --demo --out w.csv
+    metrics-toolkit fetch --start 2026-09-01 --end 2026-11-01 --demo --out - | head
     metrics-toolkit report --week 2026-W47 --demo --out report.html
     metrics-toolkit serve-demo --port 8765 --latency-ms 50
     metrics-toolkit cache-clear
 
-A bad argument prints one line naming it and exits 2; an API error prints its message and
-exits 1. Neither prints a traceback, and neither ever prints the token.
+A bad argument prints one line naming it and exits 2; an API error prints one line and
+exits 1. Neither prints a traceback, and neither ever prints the token. With ``--out -`` the CSV
+is all that goes to stdout; progress, warnings and the summary go to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import io
+import os
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from ._constants import DEFAULT_PORT, DEFAULT_WEEKS, DEFAULT_WORKERS
-from ._vocabulary import KINDS
+import metrics_toolkit
+
+from ._constants import DEFAULT_PORT, DEFAULT_WEEKS, DEFAULT_WORKERS, ENV_API_KEY
+from ._vocabulary import BUCKET_END, BUCKET_START, KINDS
 from .client import MetricsClient
 from .directory import looks_like_id
-from .errors import InsecureTransportError, InvalidParameterError, MetricsError
+from .errors import FetchError, InsecureTransportError, InvalidParameterError, MetricsError
+from .export import excel_ready
 from .files import write_private
 
 __all__ = ["main"]
 
 #: Output formats of ``fetch``, by file suffix.
-FORMATS = (".csv", ".json", ".parquet")
+FORMATS = (".csv", ".json", ".parquet", ".xlsx")
+#: ``--out`` for CSV on standard output.
+STDOUT = "-"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,12 +53,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"metrics-toolkit: error: {error}", file=sys.stderr)
         return 2
     except MetricsError as error:
-        print(f"metrics-toolkit: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"metrics-toolkit: {_one_line(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("metrics-toolkit: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of --out - stopped early (| head): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return result
+
+
+def _one_line(error: MetricsError) -> str:
+    """An API error in one line: a failed series by its count and first failure."""
+    text = f"{type(error).__name__}: {error}"
+    if isinstance(error, FetchError) and error.failures:
+        others = len(error.failures) - 1
+        text = (
+            f"{len(error.failures)} call(s) failed; the first: {error.failures[0]}"
+            + (f" (and {others} more)" if others else "")
+            + "; --on-error mark writes the rest, failed rows marked"
+        )
+    return " ".join(text.split())
 
 
 def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
@@ -56,20 +82,38 @@ def _show_warning(message: Any, category: type[Warning], *args: Any, **kwargs: A
     print(f"metrics-toolkit: warning: {message}", file=sys.stderr)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="metrics-toolkit",
         description="Devin session metrics: fetch series, render the weekly report, "
         "serve the demo API.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {metrics_toolkit.__version__}"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     fetch = commands.add_parser(
-        "fetch", help="fetch a series into CSV, JSON or Parquet", description=_fetch.__doc__
+        "fetch",
+        help="fetch a series into CSV, JSON, Parquet or Excel",
+        description=_fetch.__doc__,
     )
-    fetch.add_argument("--start", required=True, help="first day/time (ISO 8601), inclusive")
-    fetch.add_argument("--end", required=True, help="last day/time (ISO 8601), exclusive")
-    fetch.add_argument("--freq", default="week", help="day, week, month, quarter, year, or 6h..")
+    fetch.add_argument(
+        "--start", required=True, help="first day/time, included (ISO 8601: 2026-09-01)"
+    )
+    fetch.add_argument(
+        "--end", required=True, help="end, not included (ISO 8601: 2026-11-01 stops at 31 Oct)"
+    )
+    fetch.add_argument(
+        "--freq", default="week", help="day, week, month, quarter, year, 6h, ... (default: week)"
+    )
     fetch.add_argument("--tz", default="UTC", help="IANA time zone of the calendar (UTC)")
     fetch.add_argument("--by", choices=list(KINDS), help="break down by")
     fetch.add_argument(
@@ -89,7 +133,12 @@ def _parser() -> argparse.ArgumentParser:
         help="on failed buckets: fail (raise) or write them marked (mark)",
     )
     fetch.add_argument("--refresh", action="store_true", help="bypass the cache")
-    fetch.add_argument("--out", required=True, help="output file: .csv, .json or .parquet")
+    fetch.add_argument(
+        "--out",
+        required=True,
+        help="output file: .csv, .json, .parquet or .xlsx (local times and a time_zone "
+        "column); - for CSV on stdout",
+    )
     _add_connection(fetch)
     fetch.set_defaults(run=_fetch)
 
@@ -159,30 +208,54 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def _time(value: str) -> str | int:
-    """A point in time from the command line: digits are Unix epoch seconds, else ISO 8601."""
-    return int(value) if value.isdigit() else value
+def _time(value: str, name: str) -> str | int:
+    """A point in time from the command line: digits are Unix epoch seconds, else ISO 8601.
+
+    Eight digits that make a date (``20260901``) are refused: as seconds they fall in 1970.
+    """
+    if not value.isdigit():
+        return value
+    if len(value) == 8:
+        try:
+            day = dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        except ValueError:
+            pass
+        else:
+            raise InvalidParameterError(
+                name, f"{value!r} reads as Unix seconds in 1970; for the date, write {day}"
+            )
+    return int(value)
 
 
 def _client(args: argparse.Namespace) -> MetricsClient:
+    """The demo with ``--demo``; else the API, refused before any request without a key."""
     settings: dict[str, Any] = {"cache": not args.no_cache}
     if args.cache_dir:
         settings["cache_dir"] = args.cache_dir
     if args.demo:
         return MetricsClient.demo(**settings)
+    if not os.environ.get(ENV_API_KEY):
+        raise InvalidParameterError(
+            ENV_API_KEY,
+            "is not set: set it to a service-user token (cog_...), or pass --demo for the "
+            "synthetic demo enterprise",
+        )
     return MetricsClient(base_url=args.base_url, **settings)
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    """Fetch session metrics per bucket (and group) and write them to a file."""
-    out = Path(args.out)
-    if out.suffix not in FORMATS:
-        raise InvalidParameterError("--out", f"{args.out!r}: expected a file ending in {FORMATS}")
+    """Fetch session metrics per bucket (and group) and write them to a file (- for stdout)."""
+    out = args.out
+    if out != STDOUT and Path(out).suffix.lower() not in FORMATS:
+        raise InvalidParameterError(
+            "--out", f"{out!r}: expected a file ending in {', '.join(FORMATS)}, or - for stdout"
+        )
+    start, end = _time(args.start, "start"), _time(args.end, "end")
     with _client(args) as client:
         filters, ids = _resolve_names(client, args)
         frame = client.session_metrics_frame(
-            _time(args.start),
-            _time(args.end),
+            start,
+            end,
             args.freq,
             tz=args.tz,
             by=args.by,
@@ -195,14 +268,18 @@ def _fetch(args: argparse.Namespace) -> int:
         )
     _write(frame, out)
     stats = frame.attrs["fetch_stats"]
-    print(f"wrote {len(frame)} rows to {out} ({stats.summary()})")
+    where = "stdout" if out == STDOUT else out
+    summary = f"wrote {len(frame)} rows to {where} ({stats.summary()})"
+    print(summary, file=sys.stderr if out == STDOUT else sys.stdout)
     return 0
 
 
 def _resolve_names(
     client: MetricsClient, args: argparse.Namespace
 ) -> tuple[dict[str, Any], list[str] | None]:
-    """Turn names and emails into ids through the directory (only when a value is not an id)."""
+    """Turn names and emails into ids through the directory (read only when a value is not an
+    id), and the keyword arguments of the frame's filters: an id the directory does not list is
+    kept as typed (a deleted user), and sent so."""
     wanted = {
         "org": _split(args.org),
         "user": _split(args.user),
@@ -218,38 +295,57 @@ def _resolve_names(
     def resolve(kind: str, values: list[str] | None) -> list[str] | None:
         if values is None or directory is None:
             return values
-        return directory.resolve(kind, values)
+        return directory.resolve_names(kind, values, allow_unknown_ids=True)
 
-    filters = {
+    filters: dict[str, Any] = {
+        "allow_unknown_ids": True,
         "org_ids": resolve("org", wanted["org"]),
         "user_ids": resolve("user", wanted["user"]),
         "service_user_ids": resolve("service_user", wanted["service_user"]),
     }
     playbooks = resolve("playbook", wanted["playbook"])
-    filters["playbook_id"] = playbooks[0] if playbooks else None  # type: ignore[assignment]
+    filters["playbook_id"] = playbooks[0] if playbooks else None
     if ids is not None and args.by is not None:
         ids = resolve(args.by, ids)
     return filters, ids
 
 
-def _write(frame: Any, out: Path) -> None:
-    """The frame as CSV, JSON or Parquet, readable by the owner only (it is account data)."""
-    table = frame.reset_index()
-    for column in ("bucket_start", "bucket_end"):
-        table[column] = table[column].map(lambda stamp: stamp.isoformat())
+def _write(frame: Any, out: str) -> None:
+    """The frame as CSV (to a file or stdout), JSON, Parquet or Excel; a file is readable by
+    the owner only (it is account data)."""
+    if out == STDOUT:
+        sys.stdout.write(_iso_times(frame).to_csv(index=False))
+        sys.stdout.flush()
+        return
+    path = Path(out)
+    suffix = path.suffix.lower()
     data: str | bytes
-    if out.suffix == ".csv":
-        data = table.to_csv(index=False)
-    elif out.suffix == ".json":
-        data = table.to_json(orient="records", indent=2)
+    if suffix == ".csv":
+        data = _iso_times(frame).to_csv(index=False)
+    elif suffix == ".json":
+        data = _iso_times(frame).to_json(orient="records", indent=2)
     else:
+        package = "pyarrow" if suffix == ".parquet" else "openpyxl"
         try:
-            data = table.to_parquet(index=False)
+            if suffix == ".parquet":
+                data = _iso_times(frame).to_parquet(index=False)
+            else:
+                buffer = io.BytesIO()
+                excel_ready(frame.reset_index()).to_excel(buffer, index=False)
+                data = buffer.getvalue()
         except ImportError as exc:
             raise InvalidParameterError(
-                "--out", "writing Parquet needs pyarrow (pip install pyarrow); use .csv or .json"
+                "--out", f"writing {suffix} needs {package} (pip install {package}); use .csv"
             ) from exc
-    write_private(out, data)
+    write_private(path, data)
+
+
+def _iso_times(frame: Any) -> Any:
+    """The frame with its index as a column and bucket bounds as ISO 8601 strings."""
+    table = frame.reset_index()
+    for column in (BUCKET_START, BUCKET_END):
+        table[column] = table[column].map(lambda stamp: stamp.isoformat())
+    return table
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -38,6 +38,10 @@ def read_back(path: Path) -> list[list[object]]:
     return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
 
 
+def test_it_is_public_at_the_top_level() -> None:
+    assert mt.excel_ready is excel_ready and "excel_ready" in mt.__all__
+
+
 def test_to_excel_fails_on_tz_aware_times_and_works_on_the_ready_frame(tmp_path: Path) -> None:
     frame = weekly()
     with pytest.raises(ValueError, match="timezones"):

@@ -332,7 +332,8 @@ def test_cli_argument_errors_are_usage_errors_without_a_traceback(
         main(fetch_args(server, tmp_path, *extra))
     out, err = capsys.readouterr()
     assert caught.value.code == 2
-    assert err.startswith("usage: metrics-toolkit") and "error: " in err
+    assert err.startswith("metrics-toolkit") and ": error: " in err, err
+    assert err.count("\n") == 1 and err.endswith(" --help)\n"), err  # one line, not the usage
     assert "Traceback" not in out + err
     assert server.request_count == 0
 
