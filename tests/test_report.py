@@ -78,7 +78,7 @@ def weekly_frame(
         for bucket, body in zip(buckets, bodies, strict=True)
     ]
     frame = mt.wide_frame(rows, group_by=None if group is None else "org")
-    frame.attrs.update({"freq": "week", "tz": tz})
+    frame.attrs.update({"freq": "week", "tz": tz, "now": pd.Timestamp(now)})
     return frame
 
 
@@ -90,7 +90,7 @@ def org_frame(groups: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
         part.insert(1, "org_name", name)
         parts.append(part)
     frame = pd.concat(parts).sort_index(kind="stable")
-    frame.attrs.update({"freq": "week", "tz": "UTC", "group_by": "org"})
+    frame.attrs.update({"freq": "week", "tz": "UTC", "group_by": "org", "now": pd.Timestamp(NOW)})
     return frame
 
 
@@ -264,9 +264,10 @@ def test_format_kpis() -> None:
         "Change vs average",
     ]
     assert table.loc["Sessions created", "2026-W47"] == "120"
-    assert table.loc["Sessions created", "Change"] == "▲ +20.0 %"
-    assert table.loc["Merged-PR rate", "2026-W47"] == "45.0%"
-    assert table.loc["Merged-PR rate", "Change"] == "▲ +5.0 pp"
+    assert table.loc["Sessions created", "Change"] == "▲ +20.0%"  # no space before %
+    # W47 ended 2 days before NOW: its merged-PR rate is provisional, its count is not
+    assert table.loc["Merged-PR rate", "2026-W47"] == "45.0%†"
+    assert table.loc["Merged-PR rate", "Change"] == "▲ +5.0 pp†"
     assert table.loc["Playbook share", "Change"] == "▼ −20.0 pp"
 
 
@@ -379,12 +380,9 @@ def test_what_changed_covers_rates_acus_and_groups() -> None:
         {"Platform": [payload(400, 200), payload(200, 100)], "Data": [payload(20, 2)] * 2}
     )
     sentences = report.what_changed(frame, "2026-W47", groups=[groups], provisional=True)
-    assert (
-        "The merged-PR rate fell 20.0 points (50.0% → 30.0%) "
-        "(provisional: PRs are still being merged)." in sentences
-    )
-    assert "ACUs per session rose 50% (2.00 → 3.00)." in sentences
-    assert "ACUs in total rose 50% (2,000 → 3,000)." in sentences
+    assert "The merged-PR rate fell 20.0 points (50.0%† → 30.0%†)." in sentences
+    assert "ACUs per session rose 50% (2.00† → 3.00†)." in sentences
+    assert "ACUs in total rose 50% (2,000† → 3,000†)." in sentences
     assert "Sessions in Platform fell 50% (400 → 200)." in sentences
     assert not any("Data" in sentence for sentence in sentences)
     assert len(sentences) == 4
@@ -394,7 +392,8 @@ def test_what_changed_covers_rates_acus_and_groups() -> None:
 def test_what_changed_without_a_move_or_a_comparison() -> None:
     steady = weekly_frame(payload(500, 250), payload(505, 252))
     assert report.what_changed(steady, "2026-W47") == [
-        "Nothing moved beyond ordinary week-to-week noise against 2026-W46."
+        "Nothing moved enough to list against 2026-W46 (listed: counts and rates that moved "
+        "by 2 standard errors or more, ACUs by 10% or more)."
     ]
     failed_before = weekly_frame(None, payload(500, 250))
     assert report.what_changed(failed_before, "2026-W47") == [
@@ -408,6 +407,264 @@ def test_what_changed_reports_a_new_origin_from_zero() -> None:
         payload(560, 280, origins={"webapp": 500, "github": 60}),
     )
     assert "Github sessions rose from 0 to 60." in report.what_changed(frame, "2026-W47")
+
+
+# -- provisional values, in one voice --------------------------------------------------------
+
+#: 2026-W47 ends on Monday 23 Nov 2026 00:00 UTC; W46 a week earlier.
+W47_END = pd.Timestamp("2026-11-23", tz="UTC")
+#: KPIs whose value of a recent week still moves (merged PRs and ACUs arrive late).
+SETTLING = ["merged_pr_rate", "acus_total", "avg_acus_per_session"]
+MERGED = "sessions_with_merged_prs_count"
+
+
+def days_after_w47(days: int) -> pd.Timestamp:
+    return W47_END + pd.Timedelta(days=days)
+
+
+@pytest.mark.parametrize(
+    ("days", "this_week", "before"),
+    [(3, True, True), (13, True, False), (20, False, False)],
+    ids=["W47 ended 3 days ago", "W47 13 days, W46 20 days", "W47 ended 20 days ago"],
+)
+def test_weekly_kpis_flag_values_of_weeks_ended_within_the_settle_period(
+    days: int, this_week: bool, before: bool
+) -> None:
+    frame = weekly_frame(*[payload(100, 40, avg=2.0, playbook=20)] * 5, payload(120, 54))
+    kpis = report.weekly_kpis(frame, "2026-W47", now=days_after_w47(days))
+    assert kpis.loc[SETTLING, "this_week_provisional"].tolist() == [this_week] * 3
+    assert kpis.loc[SETTLING, "previous_week_provisional"].tolist() == [before] * 3
+    # the 4-week average's latest week is W46
+    assert kpis.loc[SETTLING, "four_week_average_provisional"].tolist() == [before] * 3
+    counts = ["sessions_created_count", "playbook_share"]  # fixed once the week ended
+    flags = ["this_week_provisional", "previous_week_provisional", "four_week_average_provisional"]
+    assert not kpis.loc[counts, flags].to_numpy().any()
+
+
+def test_the_kpi_table_marks_provisional_cells_and_explains_the_mark() -> None:
+    frame = weekly_frame(*[payload(100, 40, avg=2.0, playbook=20)] * 5, payload(120, 54))
+    mixed = report.format_kpis(report.weekly_kpis(frame, "2026-W47", now=days_after_w47(13)))
+    rate = mixed.loc["Merged-PR rate"]
+    assert rate.tolist() == ["45.0%†", "40.0%", "▲ +5.0 pp†", "40.0%", "▲ +5.0 pp†"]
+    assert mixed.loc["ACUs total", "Previous week"] == "200"  # W46: settled
+    assert "†" not in "".join(mixed.loc["Sessions created"])
+    note = mixed.attrs["note"]
+    assert note.startswith("† Provisional:") and "14 days" in note
+    assert note in report.style_table(mixed).to_html()  # under the table, in its caption
+    settled = report.format_kpis(report.weekly_kpis(frame, "2026-W47", now=days_after_w47(20)))
+    assert "†" not in "".join(settled.to_numpy().ravel())
+    assert settled.attrs["note"] == ""
+    assert "<caption" not in report.style_table(settled).to_html()
+
+
+def test_what_changed_marks_the_provisional_week_by_itself() -> None:
+    frame = weekly_frame(payload(1000, 500, avg=2.0), payload(1000, 300, avg=3.0))
+    recent = report.what_changed(frame, "2026-W47", now=days_after_w47(13))
+    assert "The merged-PR rate fell 20.0 points (50.0% → 30.0%†)." in recent
+    assert "ACUs in total rose 50% (2,000 → 3,000†)." in recent
+    assert "ACUs per session rose 50% (2.00 → 3.00†)." in recent
+    both = report.what_changed(frame, "2026-W47", now=days_after_w47(3))
+    assert "The merged-PR rate fell 20.0 points (50.0%† → 30.0%†)." in both
+    settled = report.what_changed(frame, "2026-W47", now=days_after_w47(20))
+    assert "The merged-PR rate fell 20.0 points (50.0% → 30.0%)." in settled
+    assert not any("†" in sentence for sentence in settled)
+    listed = report.changes_html(recent, intro="The largest moves.")
+    assert str(listed).startswith("The largest moves.\n")
+    assert "† Provisional:" in listed._repr_html_()
+    assert "Provisional" not in report.changes_html(settled)._repr_html_()
+
+
+def weekly_report(orgs: dict[str, list[dict[str, Any]]], now: str = NOW) -> report.WeeklyReport:
+    """A WeeklyReport of inline frames: the total is the orgs' sum, W42..W47, 2026-W47."""
+    by_org = org_frame(orgs)
+    total = by_org.groupby(level=0).sum(numeric_only=True)
+    weeks = len(next(iter(orgs.values())))
+    bodies = [
+        payload(int(total.iloc[i]["sessions_created_count"]), int(total.iloc[i][MERGED]))
+        for i in range(weeks)
+    ]
+    weekly = weekly_frame(*bodies, now=now)
+    return report.WeeklyReport(
+        week="2026-W47",
+        tz="UTC",
+        now=pd.Timestamp(now),
+        weeks=weeks,
+        weekly=weekly,
+        by_org=by_org,
+        by_playbook=None,
+        scope="All organizations",
+        demo=True,
+    )
+
+
+def test_the_report_says_what_is_provisional_in_one_voice() -> None:
+    data = weekly_report({"A": [payload(100, 40)] * 6, "B": [payload(100, 60)] * 6})
+    note = mt.labels.provisional_note(data.settle_period)
+    assert note in data.kpi_table().to_html()
+    assert note in str(data.notes())
+    marked = [s for s in data.changes() if "†" in s]
+    assert not marked or note in str(data.changes_list())
+
+
+# -- one number format ------------------------------------------------------------------------
+
+
+def mixed_number_formats(text: str) -> list[str]:
+    """Numbers written otherwise than the report's one format: a space before ``%``, or a
+    hyphen-minus as a number's sign (dates such as 2026-W47 are not numbers with a sign)."""
+    patterns = [r"\d\s+%", r"(?<![\w.–-])-\d[\d,.]*", r"\+\s+\d", r"[−+]\d[\d,.]*\s+%"]
+    return [found for pattern in patterns for found in re.findall(pattern, text)]
+
+
+def test_tables_and_sentences_write_numbers_one_way() -> None:
+    frame = weekly_frame(
+        *[payload(1000, 500, avg=2.0, playbook=100)] * 5, payload(800, 300, avg=3.0, playbook=60)
+    )
+    kpis = report.format_kpis(report.weekly_kpis(frame, "2026-W47"))
+    ranking = report.format_ranking(report.group_ranking(org_frame(simpson_groups()), "2026-W47"))
+    sentences = report.what_changed(frame, "2026-W47")
+    cells = [*kpis.to_numpy().ravel(), *ranking.to_numpy().ravel(), *sentences]
+    text = " | ".join(str(cell) for cell in cells)
+    assert mixed_number_formats(text) == [], text
+    assert "−" in text and "%" in text  # falls are written with U+2212
+    assert mixed_number_formats("▼ −8.2 % and -96 (-8.2%)") == ["2 %", "-96", "-8.2", "−8.2 %"]
+
+
+def test_the_ranking_writes_its_range_as_precisely_as_its_rates() -> None:
+    groups = {"A": [payload(200, 100)] * 2, "B": [payload(200, 60)] * 2}
+    table = report.format_ranking(report.group_ranking(org_frame(groups), "2026-W47"))
+    assert table["Merged-PR rate"].tolist() == ["50.0%", "30.0%"]
+    low, high = report.wilson_interval([100, 60], [200, 200])
+    assert table["95% range"].tolist() == [
+        f"{a:.1%}–{b:.1%}" for a, b in zip(low, high, strict=True)
+    ]
+    assert table["95% range"].str.fullmatch(r"\d+\.\d%–\d+\.\d%").all()
+    assert "Note" not in table.columns  # no group has too few sessions: no empty column
+
+
+# -- sentences from the data -------------------------------------------------------------------
+
+
+def sized(merged: dict[str, int], created: dict[str, int] | None = None) -> dict[str, Any]:
+    created = created or {"xs": 100, "m": 100, "xl": 100}
+    return payload(sum(created.values()), sum(merged.values()), sizes=created, merged_sizes=merged)
+
+
+def test_the_size_sentence_is_read_from_the_numbers() -> None:
+    falling = weekly_frame(*[sized({"xs": 80, "m": 50, "xl": 20})] * 3)
+    assert report.prose.size_sentence(falling) == (
+        "Over the 3 complete weeks shown, XS sessions got a merged PR most often (80.0%) and "
+        "XL sessions least often (20.0%): the larger the session, the less often."
+    )
+    rising = weekly_frame(*[sized({"xs": 20, "m": 50, "xl": 80})] * 3)
+    assert report.prose.size_sentence(rising).startswith(
+        "Over the 3 complete weeks shown, XL sessions got a merged PR most often (80.0%) and "
+        "XS sessions least often (20.0%): the larger the session, the more often."
+    )
+    few = weekly_frame(*[sized({"xs": 8, "s": 2, "m": 50}, {"xs": 10, "s": 5, "m": 100})] * 2)
+    assert report.prose.size_sentence(few) == (
+        "Over the 2 complete weeks shown, only M sessions number 30 or more; 50.0% of them got "
+        "a merged PR. Left out, with fewer than 30 sessions: XS, S."
+    )
+
+
+def test_the_report_notebook_holds_no_fixed_claim_about_the_data() -> None:
+    notebook = nbformat.read(report.REPORT_NOTEBOOK, as_version=4)
+    prose = " ".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    for claim in ("merge least often", "costly", "still rise", "beyond ordinary"):
+        assert claim not in prose
+
+
+def test_the_ranking_says_whose_rank_the_size_mix_moves() -> None:
+    ranking = report.group_ranking(org_frame(simpson_groups()), "2026-W47")
+    assert report.prose.ranking_sentence(ranking) == (
+        "A is #2 by its raw rate and #1 size-adjusted: its mix of sizes, more than how it does "
+        "at each size, sets its raw rank."
+    )
+    even = report.group_ranking(
+        org_frame({"A": [payload(100, 60)] * 2, "B": [payload(100, 40)] * 2}), "2026-W47"
+    )
+    assert report.prose.ranking_sentence(even) == (
+        "Adjusting for the mix of sizes changes no rank this week."
+    )
+
+
+def test_the_report_names_the_current_week_and_the_later_complete_ones() -> None:
+    now = "2026-12-02T03:00:00Z"
+    assert report.prose.later_weeks_sentence("2026-W47", now, "UTC") == (
+        "Not in this report: 2026-W48 (complete) and the current week (W49) partial: "
+        "data until Wed 2 Dec 03:00."
+    )
+    assert report.prose.later_weeks_sentence("2026-W48", now, "Europe/Berlin") == (
+        "Not in this report: the current week (W49) partial: data until Wed 2 Dec 04:00."
+    )
+    assert report.prose.later_weeks_sentence("2026-W44", now, "UTC").startswith(
+        "Not in this report: 2026-W45 to 2026-W48 (complete)"
+    )
+    data = weekly_report({"A": [payload(100, 40)] * 6, "B": [payload(100, 60)] * 6})
+    notes = str(data.notes())
+    assert "current week (W48) partial: data until Wed 25 Nov 03:00" in notes
+    assert "last week" not in notes
+
+
+def test_the_merge_rate_section_names_its_provisional_weeks() -> None:
+    frame = weekly_frame(*[payload(100, 40)] * 4)
+    assert report.prose.merge_rate_sentence(frame, now=days_after_w47(5)) == (
+        "The rates of 2026-W46 and 2026-W47 are provisional: those weeks ended less than "
+        "14 days before the data was read, and their rates rise as PRs get merged."
+    )
+    assert report.prose.merge_rate_sentence(frame, now=days_after_w47(30)).startswith(
+        "Every week shown ended 14 days or more before the data was read"
+    )
+
+
+# -- one section, one title -------------------------------------------------------------------
+
+
+def test_a_one_organization_report_neither_ranks_nor_repeats_its_trend() -> None:
+    data = weekly_report({"Platform": [payload(100, 40)] * 6})
+    assert data.group_names("org") == ["Platform"]
+    assert data.ranking_intro("org").html == ""  # no explanation of a ranking not shown
+    assert str(data.ranking_table("org")) == (
+        "Only one organization (Platform) in scope: nothing to rank or compare."
+    )
+    two = weekly_report({"A": [payload(100, 40)] * 6, "B": [payload(100, 60)] * 6})
+    assert str(two.ranking_intro("org")).startswith("Merged-PR rate of the week by organization")
+
+
+def test_every_chart_of_the_report_gets_its_own_description() -> None:
+    def image() -> Any:
+        return nbformat.v4.new_output("display_data", {"image/png": "iVBORw0KGgo="})
+
+    def chart_cell(*outputs: Any) -> Any:
+        cell = nbformat.v4.new_code_cell("")
+        cell.outputs = list(outputs)
+        return cell
+
+    heading = nbformat.v4.new_output("display_data", {"text/html": "<h2>Playbooks: “X”</h2>"})
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("## Sessions created"),
+        chart_cell(image()),
+        nbformat.v4.new_markdown_cell("## Merged-PR rate\n\nShare of sessions."),
+        chart_cell(image()),
+        nbformat.v4.new_markdown_cell("### By size"),
+        chart_cell(image()),
+        nbformat.v4.new_markdown_cell("## Organizations"),
+        chart_cell(image(), image()),
+        chart_cell(heading, image()),
+    ]
+    render._describe_images(notebook, "Weekly report — 2026-W47")
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    alts = [o.metadata["alt"] for o in outputs if "image/png" in o.data]
+    assert alts == [
+        "Chart: Sessions created",
+        "Chart: Merged-PR rate",
+        "Chart: Merged-PR rate: By size",
+        "Chart: Organizations",
+        "Chart: Organizations (2)",
+        "Chart: Playbooks: “X”",
+    ]
 
 
 # -- connecting -----------------------------------------------------------------------------
@@ -590,6 +847,11 @@ def check_report_html(path: Path, week: str, *, charts: int) -> str:
     assert "What changed" in body and "Organizations" in body
     assert "Traceback" not in body
     assert 'data-mime-type="application/vnd.jupyter.stderr"' not in body
+    alts = re.findall(r'<img src="data:image/png;base64,[^"]*" alt="([^"]*)"', body)
+    assert len(alts) == len(set(alts)), alts  # each chart described by its own section
+    text = report.display.plain_text(re.sub(r"<(style|script)\b.*?</\1>", "", body, flags=re.S))
+    assert mixed_number_formats(text) == []
+    assert "last week partial" not in text
     return body
 
 

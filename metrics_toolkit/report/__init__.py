@@ -15,30 +15,29 @@ modules, each importing only those above it::
     ranking.py  group_ranking, top_and_bottom, wilson_interval, size_adjusted_rate (pure)
     changes.py  what_changed: the largest moves as sentences (pure)
     display.py  format_kpis, format_ranking, style_table, changes_html, HTMLBlock (pure)
+    prose.py    the sentences read from the data: sizes, provisional weeks, ranks (pure)
+    weekly.py   WeeklyReport: one week's frames and what the notebook shows of them (pure)
     data.py     I/O through the client: connect (the demo unless DEVIN_API_KEY is set),
                 is_demo, banner, load_weekly_report -> WeeklyReport
     render.py   render_weekly_report: papermill, nbconvert, the file written owner-only
 
 Every rate and average is a ratio of sums (merged / created, ACUs / sessions) over the weeks or
 groups it covers, never a mean of ratios. A week is reported only when it is complete: it ended
-before "now" in the report's time zone.
+before "now" in the report's time zone. A value that will still change, because its week ended
+less than the settle period before the data was read and merged PRs and ACUs still arrive, is
+followed by ``†`` in every table and sentence, with one footnote that says so.
 """
 
 from __future__ import annotations
 
 from .._constants import DEFAULT_WEEKS, MAX_WEEKS, MIN_SESSIONS
 from .changes import what_changed
-from .data import (
-    WeeklyReport,
-    banner,
-    connect,
-    is_demo,
-    load_weekly_report,
-)
+from .data import banner, connect, is_demo, load_weekly_report
 from .display import HTMLBlock, changes_html, format_kpis, format_ranking, style_table
 from .kpis import BASELINE_WEEKS, KPI_LABELS, weekly_kpis
 from .ranking import group_ranking, size_adjusted_rate, top_and_bottom, wilson_interval
 from .render import REPORT_NOTEBOOK, ReportExecutionError, render_weekly_report
+from .weekly import WeeklyReport
 from .weeks import (
     check_complete_week,
     last_complete_week,

@@ -1,21 +1,27 @@
 """What changed: the week's largest moves against the week before, as sentences (pure).
 
 Each candidate move (a count, a rate, an ACU amount; in total, per origin, per size and per
-group) is scored in standard errors; those beyond ordinary week-to-week noise become plain
-sentences such as ``"Slack sessions rose 18% (212 → 250)."``, largest first.
+group) is scored in standard errors; those of at least :data:`NOTEWORTHY_Z` (ACUs: a change of
+:data:`NOTEWORTHY_ACU_CHANGE`) become plain sentences such as ``"Slack sessions rose 18% (212 →
+250)."``, largest first. A value that will still change (a merged-PR rate or an ACU amount of a
+week that ended less than the settle period before the data was read) is followed by ``†``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
-from .._vocabulary import origin_label, size_label
-from ..labels import percent_text
-from ..params import check_positive_int
+from .._constants import DEFAULT_SETTLE_PERIOD
+from .._vocabulary import ACUS_TOTAL, AVERAGE, MERGE_RATE, origin_label, size_label
+from ..labels import percent_text, provisional_value, rate_text
+from ..params import check_duration, check_positive_int
+from ..summaries import KPIS, frame_now, is_provisional
 from .totals import (
     ACUS,
     MERGED,
@@ -33,7 +39,13 @@ from .totals import (
 )
 from .weeks import shift_week, week_bounds
 
-__all__ = ["MAX_CHANGES", "NOTEWORTHY_ACU_CHANGE", "NOTEWORTHY_Z", "what_changed"]
+__all__ = [
+    "MAX_CHANGES",
+    "NOTEWORTHY_ACU_CHANGE",
+    "NOTEWORTHY_RULE",
+    "NOTEWORTHY_Z",
+    "what_changed",
+]
 
 #: A move is listed in "what changed" when it is at least this many standard errors.
 NOTEWORTHY_Z = 2.0
@@ -41,6 +53,11 @@ NOTEWORTHY_Z = 2.0
 NOTEWORTHY_ACU_CHANGE = 0.10
 #: Most sentences in "what changed".
 MAX_CHANGES = 6
+#: Which moves are listed, in words.
+NOTEWORTHY_RULE = (
+    f"counts and rates that moved by {NOTEWORTHY_Z:g} standard errors or more, ACUs by "
+    f"{NOTEWORTHY_ACU_CHANGE:.0%} or more"
+)
 
 
 @dataclass(frozen=True)
@@ -73,9 +90,12 @@ def _rate_move(
     subject: str,
     counts: tuple[float, float, float, float],
     min_sessions: int,
-    suffix: str = "",
+    marks: tuple[bool, bool] = (False, False),
 ) -> _Move | None:
-    """Rates: the two-proportion z with the pooled rate; both weeks need ``min_sessions``."""
+    """Rates: the two-proportion z with the pooled rate; both weeks need ``min_sessions``.
+
+    ``marks`` flags the week before's and the week's rate provisional (``†``).
+    """
     hits_before, total_before, hits_after, total_after = counts
     if any(math.isnan(v) for v in counts) or min(total_before, total_after) < max(min_sessions, 1):
         return None
@@ -87,11 +107,23 @@ def _rate_move(
         return None
     points = abs(after - before) * 100
     verb = _direction(before, after)
-    sentence = f"{subject} {verb} {points:.1f} points ({before:.1%} → {after:.1%}){suffix}."
+    values = _values(rate_text(before), rate_text(after), marks)
+    sentence = f"{subject} {verb} {points:.1f} points ({values})."
     return _Move(abs(after - before) / error, sentence)
 
 
-def _amount_move(subject: str, before: float, after: float, decimals: int) -> _Move | None:
+def _values(before: str, after: str, marks: tuple[bool, bool]) -> str:
+    """``"48.0% → 45.1%†"``: the two values, each marked when provisional."""
+    return f"{provisional_value(before, marks[0])} → {provisional_value(after, marks[1])}"
+
+
+def _amount_move(
+    subject: str,
+    before: float,
+    after: float,
+    decimals: int,
+    marks: tuple[bool, bool] = (False, False),
+) -> _Move | None:
     """ACUs: listed from a relative change of :data:`NOTEWORTHY_ACU_CHANGE`."""
     if math.isnan(before) or math.isnan(after) or before <= 0:
         return None
@@ -100,11 +132,8 @@ def _amount_move(subject: str, before: float, after: float, decimals: int) -> _M
         return None
     score = NOTEWORTHY_Z * abs(relative) / NOTEWORTHY_ACU_CHANGE
     verb = _direction(before, after)
-    return _Move(
-        score,
-        f"{subject} {verb} {percent_text(abs(relative) * 100)} "
-        f"({before:,.{decimals}f} → {after:,.{decimals}f}).",
-    )
+    values = _values(f"{before:,.{decimals}f}", f"{after:,.{decimals}f}", marks)
+    return _Move(score, f"{subject} {verb} {percent_text(abs(relative) * 100)} ({values}).")
 
 
 def _category_label(field_name: str, key: str) -> str:
@@ -121,7 +150,9 @@ def what_changed(
     groups: pd.DataFrame | Sequence[pd.DataFrame] | None = None,
     limit: int = MAX_CHANGES,
     min_sessions: int = MIN_SESSIONS,
-    provisional: bool = False,
+    provisional: bool | None = None,
+    now: Any = None,
+    settle_period: dt.timedelta = DEFAULT_SETTLE_PERIOD,
 ) -> list[str]:
     """The largest moves of ``week`` against the week before, as plain sentences.
 
@@ -130,8 +161,12 @@ def what_changed(
     in total and per session. A count's move is measured in standard errors,
     ``(after - before) / sqrt(after + before)``; a rate's with the two-proportion z. Moves of
     at least 2 are listed, largest first; ACUs (no standard error available here) from a
-    10 % change. Counts below ``min_sessions`` in both weeks, and rates over fewer sessions
+    10% change. Counts below ``min_sessions`` in both weeks, and rates over fewer sessions
     in either week, are left out: their moves are noise.
+
+    A merged-PR rate or ACU amount of a week that ended less than ``settle_period`` before
+    ``now`` is provisional (PRs of its sessions still merge, long sessions still use ACUs)
+    and followed by ``†`` (:data:`~metrics_toolkit.labels.PROVISIONAL_MARK`).
 
     Parameters
     ----------
@@ -145,15 +180,21 @@ def what_changed(
     limit : int, default 6
         Most sentences returned.
     min_sessions : int, default 30
-    provisional : bool, default False
-        Mark merged-PR rate sentences as provisional (the weeks ended recently: PRs of their
-        sessions are still being merged, the younger week more so).
+    provisional : bool, optional
+        Whether the two weeks' merged-PR rates and ACUs are provisional. Default: each week
+        by itself, from ``now`` and ``settle_period``; True marks both weeks, False neither.
+    now : pandas.Timestamp, datetime or str, optional
+        When the data was read; default ``frame.attrs["now"]`` (set by every fetch), else the
+        current time.
+    settle_period : datetime.timedelta, default 14 days
+        How long after a week ends its merged PRs and ACUs keep changing.
 
     Returns
     -------
     list of str
-        For example ``"Slack sessions rose 18% (212 → 250)."``; one sentence saying nothing
-        moved beyond noise when no move qualifies, or that there is no comparison.
+        For example ``"Slack sessions rose 18% (212 → 250)."`` or ``"The merged-PR rate fell
+        2.9 points (48.0% → 45.1%†)."``; one sentence saying that nothing moved that much
+        when no move qualifies (:data:`NOTEWORTHY_RULE`), or that there is no comparison.
 
     Examples
     --------
@@ -166,7 +207,16 @@ def what_changed(
     if not comparable(totals, position - 1, position, start):
         return [f"No comparison: the week before {week} is missing or incomplete."]
     before, after = totals.iloc[position - 1], totals.iloc[position]
-    suffix = " (provisional: PRs are still being merged)" if provisional else ""
+    if provisional is None:
+        read_at = frame_now(frame, now)
+        settle_period = check_duration(settle_period, "settle_period")
+        weeks = (
+            is_provisional(before["bucket_end"], read_at, settle_period),
+            is_provisional(after["bucket_end"], read_at, settle_period),
+        )
+    else:
+        weeks = (bool(provisional), bool(provisional))
+    marks = {metric: weeks if kpi.settles else (False, False) for metric, kpi in KPIS.items()}
     moves: list[_Move | None] = [
         _count_move("Sessions created", before[SESSIONS], after[SESSIONS], min_sessions)
     ]
@@ -180,7 +230,7 @@ def what_changed(
             "The merged-PR rate",
             (before[MERGED], before[SESSIONS], after[MERGED], after[SESSIONS]),
             min_sessions,
-            suffix,
+            marks[MERGE_RATE],
         )
     )
     if PLAYBOOK in totals.columns:
@@ -191,29 +241,33 @@ def what_changed(
                 min_sessions,
             )
         )
-    moves.append(_amount_move("ACUs in total", before[ACUS], after[ACUS], 0))
+    moves.append(_amount_move("ACUs in total", before[ACUS], after[ACUS], 0, marks[ACUS_TOTAL]))
     moves.append(
         _amount_move(
             "ACUs per session",
             ratio(before[ACUS], before[SESSIONS]),
             ratio(after[ACUS], after[SESSIONS]),
             2,
+            marks[AVERAGE],
         )
     )
     breakdowns = [] if groups is None else [groups] if isinstance(groups, pd.DataFrame) else groups
     for breakdown in breakdowns:
-        moves.extend(_group_moves(breakdown, week, min_sessions, suffix))
+        moves.extend(_group_moves(breakdown, week, min_sessions, marks[MERGE_RATE]))
     found = sorted(
         (m for m in moves if m is not None and m.score >= NOTEWORTHY_Z),
         key=lambda move: -move.score,
     )
     if not found:
-        return [f"Nothing moved beyond ordinary week-to-week noise against {shift_week(week, -1)}."]
+        return [
+            f"Nothing moved enough to list against {shift_week(week, -1)} "
+            f"(listed: {NOTEWORTHY_RULE})."
+        ]
     return [move.sentence for move in found[:limit]]
 
 
 def _group_moves(
-    groups: pd.DataFrame, week: str, min_sessions: int, suffix: str
+    groups: pd.DataFrame, week: str, min_sessions: int, marks: tuple[bool, bool]
 ) -> list[_Move | None]:
     group = breakdown_column(groups, "groups")
     tz = frame_tz(groups)
@@ -247,5 +301,5 @@ def _group_moves(
             if kind == "playbook"
             else f"The merged-PR rate in {name}"
         )
-        moves.append(_rate_move(rate_subject, counts, min_sessions, suffix))
+        moves.append(_rate_move(rate_subject, counts, min_sessions, marks))
     return moves

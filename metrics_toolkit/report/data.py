@@ -2,59 +2,30 @@
 
 :func:`connect` gives a client (the synthetic demo unless ``DEVIN_API_KEY`` is set),
 :func:`banner` says which, and :func:`load_weekly_report` fetches what the report shows into
-a :class:`WeeklyReport`, whose methods return the notebook's tables, sentences and notes.
-Every request goes through :class:`~metrics_toolkit.MetricsClient`.
+a :class:`~metrics_toolkit.report.WeeklyReport` (:mod:`~metrics_toolkit.report.weekly`), whose
+methods return the notebook's tables, sentences and notes. Every request goes through
+:class:`~metrics_toolkit.MetricsClient`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import pandas as pd
-
-from .._constants import (
-    DEFAULT_SETTLE_PERIOD,
-    DEFAULT_WEEKS,
-    ENV_API_KEY,
-    MAX_WEEKS,
-    MIN_SESSIONS,
-)
-from .._vocabulary import KINDS
+from .._constants import DEFAULT_WEEKS, ENV_API_KEY, MAX_WEEKS
 from ..client import MetricsClient
 from ..errors import InvalidParameterError
 from ..params import check_names, check_positive_int, check_timezone
-from .changes import what_changed
-from .display import (
-    HTMLBlock,
-    bullet_list,
-    changes_html,
-    format_kpis,
-    format_ranking,
-    style_table,
-)
-from .kpis import BASELINE_WEEKS, weekly_kpis
-from .ranking import group_ranking, top_and_bottom
-from .totals import group_column
-from .weeks import (
-    check_complete_week,
-    last_complete_week,
-    moment_label,
-    shift_week,
-    week_bounds,
-    week_of,
-    week_title,
-)
+from .display import HTMLBlock
+from .kpis import BASELINE_WEEKS
+from .weekly import ALL_ORGS, WeeklyReport
+from .weeks import check_complete_week, last_complete_week, shift_week, week_bounds
 
 if TYPE_CHECKING:
-    from pandas.io.formats.style import Styler
-
     from ..directory import Directory
 
 __all__ = [
@@ -129,17 +100,18 @@ def banner(client: MetricsClient) -> HTMLBlock:
     naming the API's host.
     """
     if is_demo(client):
+        # the demo is used without a key or on request (--demo, demo=True), key or not
         text = (
-            "Synthetic demo data. DEVIN_API_KEY is not set, so every number here comes from a "
-            "generated enterprise, not from your account. Set DEVIN_API_KEY to a service-user "
-            "token (cog_...) and run again for real data."
+            "Synthetic demo data. Every number here comes from a generated enterprise, not "
+            "from your account. For real data, set DEVIN_API_KEY to a service-user token "
+            "(cog_...) and run again without --demo."
         )
         markup = (
             f'<div class="report-banner demo" style="{BANNER_STYLE} #d97706; '
-            'background: #fff4e5;"><strong>Synthetic demo data.</strong> '
-            "<code>DEVIN_API_KEY</code> is not set, so every number here comes from a generated "
-            "enterprise, not from your account. Set <code>DEVIN_API_KEY</code> to a service-user "
-            "token (<code>cog_...</code>) and run again for real data.</div>"
+            'background: #fff4e5;"><strong>Synthetic demo data.</strong> Every number here '
+            "comes from a generated enterprise, not from your account. For real data, set "
+            "<code>DEVIN_API_KEY</code> to a service-user token (<code>cog_...</code>) and run "
+            "again without <code>--demo</code>.</div>"
         )
         return HTMLBlock(markup, text)
     host = urlsplit(client.base_url).hostname or client.base_url
@@ -149,146 +121,6 @@ def banner(client: MetricsClient) -> HTMLBlock:
         f'background: #e6f4ea;">Data from the Devin API at <code>{html.escape(host)}</code>.</div>'
     )
     return HTMLBlock(markup, text)
-
-
-@dataclass
-class WeeklyReport:
-    """One week's data and the tables derived from it (see :func:`load_weekly_report`)."""
-
-    week: str
-    """The ISO week reported, complete."""
-    tz: str
-    """The calendar's time zone."""
-    now: pd.Timestamp
-    """When the data was read (the client's "now")."""
-    weeks: int
-    """Weeks of history in the charts."""
-    weekly: pd.DataFrame
-    """The scope's weekly frame, the report's week last (at least 5 weeks)."""
-    by_org: pd.DataFrame
-    """The same weeks by organization (labelled)."""
-    by_playbook: pd.DataFrame | None
-    """The same weeks by the chosen playbooks, when any were chosen."""
-    scope: str
-    """The scope in words: ``"All organizations"``, ``"Platform, Growth"``."""
-    demo: bool
-    """Whether the numbers are synthetic."""
-    settle_period: dt.timedelta = DEFAULT_SETTLE_PERIOD
-    """How long after a week ends its numbers keep changing."""
-    source: HTMLBlock | None = field(default=None, repr=False)
-    """Where the numbers come from (:func:`banner`)."""
-
-    @property
-    def title(self) -> str:
-        """``"Weekly report — 2026-W47 (16–22 Nov 2026, Europe/Berlin)"``."""
-        return week_title(self.week, self.tz)
-
-    @property
-    def history(self) -> pd.DataFrame:
-        """The last ``weeks`` weeks of :attr:`weekly` (the charts' frame)."""
-        return _tail(self.weekly, self.weeks)
-
-    @property
-    def org_history(self) -> pd.DataFrame:
-        """The last ``weeks`` weeks of :attr:`by_org`."""
-        return _tail(self.by_org, self.weeks)
-
-    @property
-    def playbook_history(self) -> pd.DataFrame | None:
-        """The last ``weeks`` weeks of :attr:`by_playbook`."""
-        return None if self.by_playbook is None else _tail(self.by_playbook, self.weeks)
-
-    @property
-    def provisional(self) -> bool:
-        """Whether the week ended less than the settle period ago (merged PRs still come)."""
-        end = week_bounds(self.week, self.tz)[1]
-        return bool(self.now - end < pd.Timedelta(self.settle_period))
-
-    def header(self) -> HTMLBlock:
-        """The title, the scope and the data's source (the demo banner when synthetic)."""
-        start, end = week_bounds(self.week, self.tz)
-        now = self.now.tz_convert(self.tz)
-        meta = (
-            f"{html.escape(self.scope)} · {moment_label(start)} to {moment_label(end)} "
-            f"({self.tz}) · data as of {moment_label(now)}"
-        )
-        source = self.source or HTMLBlock("")
-        markup = (
-            f'<h1 class="report-title">{html.escape(self.title)}</h1>'
-            f'<p class="report-meta" style="color: #555;">{meta}</p>{source.html}'
-        )
-        return HTMLBlock(markup, f"{self.title}\n{meta}\n{source}")
-
-    def kpis(self) -> pd.DataFrame:
-        """:func:`~metrics_toolkit.report.weekly_kpis` of the scope."""
-        return weekly_kpis(self.weekly, self.week)
-
-    def kpi_table(self) -> Styler:
-        """The KPI table, formatted for display."""
-        return style_table(format_kpis(self.kpis()))
-
-    def changes(self) -> list[str]:
-        """:func:`~metrics_toolkit.report.what_changed` of the scope, with per-group sentences."""
-        groups = [self.by_org] if self.by_playbook is None else [self.by_org, self.by_playbook]
-        return what_changed(self.weekly, self.week, groups=groups, provisional=self.provisional)
-
-    def changes_list(self) -> HTMLBlock:
-        """:meth:`changes` as an HTML list."""
-        return changes_html(self.changes())
-
-    def _breakdown(self, kind: str) -> pd.DataFrame | None:
-        if kind not in ("org", "playbook"):
-            raise InvalidParameterError("kind", f"got {kind!r}; expected 'org' or 'playbook'")
-        return self.by_org if kind == "org" else self.by_playbook
-
-    def ranking(self, kind: str = "org") -> pd.DataFrame:
-        """:func:`~metrics_toolkit.report.group_ranking` of the organizations (``"org"``) or
-        playbooks (``"playbook"``)."""
-        frame = self._breakdown(kind)
-        if frame is None:
-            raise InvalidParameterError("kind", f"no {kind} breakdown in this report")
-        return group_ranking(frame, self.week)
-
-    def ranking_table(self, kind: str = "org") -> Styler | HTMLBlock:
-        """The top and bottom groups of the week, formatted for display."""
-        frame = self._breakdown(kind)
-        if frame is None or frame[group_column(frame) or ""].nunique() < 2:
-            return HTMLBlock(f"<p>Only one {KINDS[kind].label} in scope: nothing to rank.</p>")
-        table = format_ranking(top_and_bottom(self.ranking(kind)))
-        return style_table(table, index=False, left=[table.columns[1], "Note"])
-
-    def notes(self) -> HTMLBlock:
-        """How to read the numbers: what is provisional, what is left out."""
-        items = [
-            "Rates and averages are ratios of sums over the sessions they cover (merged / "
-            "created, ACUs / sessions), never averages of weekly or per-group rates.",
-            f"The 4-week average covers {shift_week(self.week, -BASELINE_WEEKS)} to "
-            f"{shift_week(self.week, -1)}; counts and ACUs are per week.",
-            f"Rates over fewer than {MIN_SESSIONS} sessions are not ranked; the 95% range is "
-            "the Wilson interval of the rate.",
-            "The size-adjusted rate is a group's merged-PR rate per size, weighted by the "
-            "week's size mix over all groups shown: it compares groups as if they ran the same "
-            "mix of sizes (large sessions merge less often everywhere).",
-        ]
-        if self.provisional:
-            items.append(
-                f"Merged-PR rates of weeks that ended less than {self.settle_period.days} days "
-                "ago are provisional: PRs of their sessions are still being merged, so the "
-                "latest weeks read lower than they will end up."
-            )
-        current = week_of(self.now, self.tz)
-        if current != self.week:
-            items.append(
-                f"The current week, {current}, is not complete and is not part of this report."
-            )
-        return bullet_list(items, "report-notes")
-
-
-def _tail(frame: pd.DataFrame, weeks: int) -> pd.DataFrame:
-    starts = frame.index.unique().sort_values()[-weeks:]
-    result = frame[frame.index.isin(starts)]
-    result.attrs = dict(frame.attrs)
-    return result
 
 
 def check_weeks(weeks: Any) -> int:
@@ -372,7 +204,7 @@ def load_weekly_report(
             **common,
         )
     scope = (
-        "All organizations"
+        ALL_ORGS
         if org_ids is None
         else ", ".join(directory.name("org", org_id) for org_id in org_ids)
     )
@@ -392,6 +224,8 @@ def load_weekly_report(
 
 
 def _resolve(directory: Directory, kind: str, values: list[str] | None) -> list[str] | None:
+    """Names and ids as ids; a name that matches nothing, or an id the directory does not
+    list, is refused with the closest ones."""
     if values is None:
         return None
-    return list(dict.fromkeys(directory.resolve(kind, values)))
+    return directory.resolve_names(kind, values)

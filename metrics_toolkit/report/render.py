@@ -333,20 +333,32 @@ def _export(notebook: Any, title: str) -> str:
 
 
 def _describe_images(notebook: Any, title: str) -> None:
-    """Give each chart an alternative text: the heading of the section it is in."""
-    heading = title
+    """Give each chart an alternative text: the headings of the section it is in, below the
+    title (``"Chart: Merged-PR rate: By size"``), numbered when one section holds several."""
+    headings: dict[int, str] = {1: title}
+    used: dict[str, int] = {}
+
+    def enter(level: int, text: str) -> None:
+        for deeper in [key for key in headings if key >= level]:
+            del headings[deeper]
+        headings[level] = text
+
     for cell in notebook.cells:
         if cell.get("cell_type") == "markdown":
-            found = re.search(r"^#+\s*(.+?)\s*$", cell.get("source", ""), re.M)
-            heading = found.group(1) if found else heading
+            for found in re.finditer(r"^(#{1,6})\s*(.+?)\s*$", cell.get("source", ""), re.M):
+                enter(len(found.group(1)), found.group(2))
             continue
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            found = re.search(r"<h[1-6][^>]*>(.*?)</h[1-6]>", str(data.get("text/html", "")))
-            if found:
-                heading = plain_text(found.group(1))
+            markup = str(data.get("text/html", ""))
+            for found in re.finditer(r"<h([1-6])[^>]*>(.*?)</h\1>", markup, re.S):
+                enter(int(found.group(1)), plain_text(found.group(2)))
             if "image/png" in data:
-                output.setdefault("metadata", {})["alt"] = f"Chart: {heading}"
+                section = ": ".join(text for level, text in sorted(headings.items()) if level > 1)
+                where = section or title
+                used[where] = used.get(where, 0) + 1
+                number = f" ({used[where]})" if used[where] > 1 else ""
+                output.setdefault("metadata", {})["alt"] = f"Chart: {where}{number}"
 
 
 def _refuse_secrets(body: str) -> None:
