@@ -112,9 +112,29 @@ def test_the_chart_card_and_the_report_share_the_kpi_labels() -> None:
 def test_a_week_without_sessions_has_no_rate_and_no_acus() -> None:
     frame = by_org({"org-a": [body(0, 0, 0.0)] * 3, "org-b": [body(0, 0, 0.0)] * 3})
     totals = weekly_totals(frame)
-    assert list(totals["acus_total"]) == [0.0] * 3
+    assert totals["acus_total"].isna().all()  # no average to weigh: no total, not 0
+    assert not totals["failed"].any() and (totals["sessions_created_count"] == 0).all()
     kpis = summaries.kpis_of(totals.iloc[-1])
     assert math.isnan(kpis["merged_pr_rate"]) and math.isnan(kpis["avg_acus_per_session"])
+    assert math.isnan(kpis["acus_total"])
+    assert math.isnan(summaries.kpi_table(frame).loc["acus_total", "current"])
+
+
+def test_bucket_totals_give_the_acus_of_a_bucket_without_sessions_as_the_frames_do() -> None:
+    """NaN, as a fetched frame and a rollup have it; a group without sessions adds nothing."""
+    expected = [15.0, np.nan, 24.0]
+    empty_week = [body(10, 1, 1.5), body(0, 0, 0.0), body(12, 2, 2.0)]
+    total = by_org({"org-a": empty_week}).drop(columns=["org_id", "org_name"], errors="ignore")
+    total.attrs = {"freq": "week", "tz": "UTC"}
+    assert math.isnan(total["acus_total"].iloc[1])  # the fetched frame's own value
+    np.testing.assert_array_equal(summaries.bucket_totals(total)["acus_total"], expected)
+    rolled = mt.rollup(total, "week")
+    np.testing.assert_array_equal(rolled["acus_total"], expected)
+    np.testing.assert_array_equal(summaries.bucket_totals(rolled)["acus_total"], expected)
+    frame = by_org({"org-a": empty_week, "org-b": [body(0, 0, 0.0)] * 3})
+    np.testing.assert_array_equal(weekly_totals(frame)["acus_total"], expected)
+    mixed = by_org({"org-a": empty_week, "org-b": [body(0, 0, 0.0), body(4, 1, 3.0), body(0, 0)]})
+    np.testing.assert_array_equal(weekly_totals(mixed)["acus_total"], [15.0, 12.0, 24.0])
 
 
 # -- provisional values ----------------------------------------------------------------------

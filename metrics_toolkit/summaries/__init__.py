@@ -163,7 +163,9 @@ def bucket_totals(frame: pd.DataFrame) -> pd.DataFrame:
         Indexed by ``bucket_start`` (sorted); columns ``bucket_end``, ``partial``,
         ``clipped``, ``failed`` (bool), then every count (float64; a nested count an answer
         did not carry, such as an origin the server added later, is 0 there) and
-        ``acus_total`` (float64; 0 for a bucket without sessions).
+        ``acus_total`` (float64; NaN for a bucket without sessions, as in a fetched frame
+        and after :func:`~metrics_toolkit.frames.rollup`: an average over no session has no
+        weight, so there is no total; a group without sessions adds nothing to the others).
 
     Raises
     ------
@@ -186,8 +188,8 @@ def bucket_totals(frame: pd.DataFrame) -> pd.DataFrame:
             values = values.where(failed | values.notna(), 0.0)
         table[column] = values
     if ACUS_TOTAL in combined.columns and SESSIONS in table.columns:
-        acus = floats(combined[ACUS_TOTAL])
-        table[ACUS_TOTAL] = acus.where(~(table[SESSIONS] == 0), 0.0)
+        acus = floats(combined[ACUS_TOTAL])  # no session: an average without weight
+        table[ACUS_TOTAL] = acus.mask(table[SESSIONS] == 0)
     table.attrs = dict(frame.attrs)
     return table
 
