@@ -60,6 +60,8 @@ KINDS: dict[str, Kind] = {
 ID_FIELDS: dict[str, str] = {name: kind.id_field for name, kind in KINDS.items()}
 #: The filter each breakdown id is passed as.
 BREAKDOWNS: dict[str, str] = {name: kind.filter_param for name, kind in KINDS.items()}
+#: The kind each filter parameter names: ``{"org_ids": "org", ...}``.
+KIND_OF_FILTER: dict[str, str] = {kind.filter_param: name for name, kind in KINDS.items()}
 
 # -- the session metrics' fields (also the wide frame's columns) -------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pandas as pd
 
@@ -32,8 +32,9 @@ from ._endpoints import (
 )
 from ._endpoints import Answer as Answer
 from ._endpoints import Endpoint as Endpoint
+from ._vocabulary import KIND_OF_FILTER
 from .buckets import FreqLike
-from .directory import Directory
+from .directory import Directory, directory_if_readable, looks_like_id
 from .errors import TokenFormatWarning as TokenFormatWarning
 from .fetch import fetch_series
 from .models import (
@@ -120,6 +121,7 @@ class MetricsClient(BaseClient):
         org_ids: list[str] | None = None,
         playbook_id: str | None = None,
         refresh: bool = False,
+        allow_unknown_ids: bool = False,
     ) -> SessionMetrics:
         """Session totals over the half-open window ``[time_after, time_before)``.
 
@@ -128,11 +130,15 @@ class MetricsClient(BaseClient):
         time_after, time_before : datetime, date, str, pandas.Timestamp or int
             Window bounds; naive values are UTC, ints are Unix epoch seconds.
         user_ids, service_user_ids, org_ids : list of str, optional
-            Keep sessions of any of these ids; filters combine with AND.
+            Keep sessions of any of these ids (or names; users' emails too); filters combine
+            with AND.
         playbook_id : str, optional
-            Keep sessions created with this playbook.
+            Keep sessions created with this playbook (its id or title).
         refresh : bool, default False
             Ask the server even when the store holds an answer.
+        allow_unknown_ids : bool, default False
+            Send an id the directory does not list (a deleted user still has history) instead
+            of refusing it.
 
         Returns
         -------
@@ -153,6 +159,7 @@ class MetricsClient(BaseClient):
             org_ids=org_ids,
             playbook_id=playbook_id,
         )
+        params = self._named(params, allow_unknown_ids)
         return self.request(SESSION_METRICS, params, refresh=refresh).data
 
     def search_metrics(
@@ -162,6 +169,7 @@ class MetricsClient(BaseClient):
         *,
         org_ids: list[str] | None = None,
         refresh: bool = False,
+        allow_unknown_ids: bool = False,
     ) -> SearchMetrics:
         """Searches (Ask Devin queries) over the half-open window ``[time_after, time_before)``.
 
@@ -170,9 +178,11 @@ class MetricsClient(BaseClient):
         time_after, time_before : datetime, date, str, pandas.Timestamp or int
             Window bounds; naive values are UTC, ints are Unix epoch seconds.
         org_ids : list of str, optional
-            Keep searches made in any of these organizations.
+            Keep searches made in any of these organizations (ids or names).
         refresh : bool, default False
             Ask the server even when the store holds an answer.
+        allow_unknown_ids : bool, default False
+            Send an id the directory does not list instead of refusing it.
 
         Returns
         -------
@@ -181,7 +191,31 @@ class MetricsClient(BaseClient):
         params = window_params(
             time_after, time_before, allowed=SEARCH_METRICS.filters, org_ids=org_ids
         )
+        params = self._named(params, allow_unknown_ids)
         return self.request(SEARCH_METRICS, params, refresh=refresh).data
+
+    def _named(self, params: dict[str, Any], allow_unknown_ids: bool) -> dict[str, Any]:
+        """``params`` with the names in its filters turned into ids, as a series does: an id the
+        directory does not list is refused unless ``allow_unknown_ids``; an unreadable
+        directory is said once (``DirectoryWarning``) and the values go as given."""
+        given = {name: value for name, value in params.items() if name in KIND_OF_FILTER}
+        values = [
+            v for value in given.values() for v in ([value] if isinstance(value, str) else value)
+        ]
+        if not values or (allow_unknown_ids and all(map(looks_like_id, values))):
+            return params
+        directory = directory_if_readable(self.directory, self)
+        if directory is None:
+            return params
+        for name, value in given.items():
+            ids = directory.resolve_names(
+                KIND_OF_FILTER[name],
+                [value] if isinstance(value, str) else value,
+                allow_unknown_ids=allow_unknown_ids,
+                parameter=name,
+            )
+            params[name] = ids[0] if isinstance(value, str) else ids
+        return params
 
     def session_metrics_frame(
         self,

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ._constants import DEFAULT_WORKERS, MAX_WORKERS, PROGRESS_MIN_CALLS
 from ._endpoints import SESSION_METRICS, Answer, Endpoint
-from ._vocabulary import BREAKDOWNS, ERROR, KINDS, ROW_FLAGS
+from ._vocabulary import BREAKDOWNS, ERROR, KIND_OF_FILTER, KINDS, ROW_FLAGS
 from .buckets import Bucket, FreqLike, time_buckets
 from .directory import Directory, directory_if_readable, looks_like_id
 from .errors import (
@@ -60,7 +60,6 @@ ON_ERROR = ("raise", "mark")
 #: The groups and filters a series takes, in its signature's order; the kind each filter
 #: names; the filters that take one id.
 GIVEN = ("ids", "user_ids", "service_user_ids", "org_ids", "playbook_id")
-KIND_OF_FILTER = {kind.filter_param: kind.name for kind in KINDS.values()}
 SINGLE = {kind.filter_param for kind in KINDS.values() if kind.single}
 #: The token's errors (401, 403): the first stops the whole series, whatever ``on_error``.
 STOPPING_ERRORS = (AuthenticationError, PermissionDeniedError)

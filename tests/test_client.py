@@ -67,7 +67,12 @@ def test_lists_go_on_the_wire_as_repeated_keys(
     orgs = [org.org_id for org in demo_api.enterprise.organizations[:2]]
     users = [user.user_id for user in demo_api.enterprise.users[:3]]
     http_client.session_metrics(
-        WEEK_START, WEEK_END, org_ids=orgs, user_ids=users, playbook_id="playbook-x"
+        WEEK_START,
+        WEEK_END,
+        org_ids=orgs,
+        user_ids=users,
+        playbook_id="playbook-x",
+        allow_unknown_ids=True,  # a made-up playbook
     )
     query = sent_query(server)
     assert query["org_ids"] == sorted(orgs)

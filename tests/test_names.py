@@ -160,6 +160,33 @@ def test_an_id_the_directory_does_not_list_is_sent_when_meant(
         mt.fetch_series(http_client, *MONTH, user_ids=["Nobody Known"], allow_unknown_ids=True)
 
 
+def test_one_call_takes_names_and_refuses_an_unlisted_id_before_its_request(
+    http_client: mt.MetricsClient, server: DemoServer, directory: Directory
+) -> None:
+    platform = directory.id("org", "Platform")
+    by_name = http_client.session_metrics(*MONTH, org_ids=["Platform"])
+    by_id = http_client.session_metrics(*MONTH, org_ids=[platform])
+    assert by_name.sessions_created_count == by_id.sessions_created_count > 0
+    assert metrics_requests(server)[0]["org_ids"] == [platform]  # the name went out as its id
+    searches = http_client.search_metrics(*MONTH, org_ids=["Platform"])
+    assert searches == http_client.search_metrics(*MONTH, org_ids=[platform])
+    sent = len(metrics_requests(server))
+    for call, arguments in [
+        (http_client.session_metrics, {"org_ids": ["Platfrom"]}),
+        (http_client.session_metrics, {"user_ids": ["user-0000dead"]}),
+        (http_client.session_metrics, {"playbook_id": "playbook-nope"}),
+        (http_client.search_metrics, {"org_ids": [platform[:-1] + "x"]}),
+    ]:
+        with pytest.raises(mt.InvalidParameterError, match=r"did you mean|no "):
+            call(*MONTH, **arguments)  # type: ignore[operator]
+    assert len(metrics_requests(server)) == sent
+    deleted = http_client.session_metrics(
+        *MONTH, user_ids=["user-00000000deadbeef"], allow_unknown_ids=True
+    )
+    assert deleted.sessions_created_count == 0
+    assert metrics_requests(server)[-1]["user_ids"] == ["user-00000000deadbeef"]
+
+
 # -- a directory that cannot be read -----------------------------------------------------------
 
 

@@ -256,7 +256,7 @@ def test_a_slow_body_ends_the_attempt_at_its_deadline_as_a_timeout(pause: float 
     def call() -> None:
         try:
             client.session_metrics(*WEEK)  # the body takes ~15 s a byte at a time
-        except BaseException as error:  # noqa: BLE001 - kept for the assertion below
+        except BaseException as error:  # kept for the assertion below
             outcome.append(error)
 
     worker = threading.Thread(target=call, daemon=True)
