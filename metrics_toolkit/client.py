@@ -70,7 +70,7 @@ class MetricsClient(BaseClient):
     base_url : str, optional
         Default: ``DEVIN_API_BASE_URL``, then ``https://api.devin.ai``.
     timeout : float, default 30
-        Seconds to wait for a connection and for each read, on every request.
+        Seconds an attempt may take in all: the connection, the answer and its whole body.
     max_retries : int, default 4
         Further attempts after a connection error, timeout, 429, 5xx or a broken body.
     backoff : float, default 0.5
