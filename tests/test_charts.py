@@ -28,7 +28,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.testing import set_font_settings_for_testing, set_reproducibility_for_testing
 from matplotlib.testing.compare import compare_images
 
-from metrics_toolkit import MetricsClient, charts, combine
+from metrics_toolkit import MetricsClient, charts, combine, labels
 from metrics_toolkit._constants import MIN_SESSIONS
 from metrics_toolkit._vocabulary import origin_label
 from metrics_toolkit.buckets import time_buckets
@@ -315,13 +315,36 @@ def test_only_the_partial_last_bucket_is_hatched_and_dashed(weekly: pd.DataFrame
     for ax in (charts.sessions_over_time(weekly), charts.merge_rate(weekly)):
         (dashed,) = _dashed(ax)
         assert set(np.asarray(dashed.get_xdata(), dtype=float)) == {24.0, 25.0}
-        assert "dashed: last week partial (until Wed 25 Nov 04:00)" in _texts(ax)
+        assert "dashed: current week (W48) partial: data until Wed 25 Nov 04:00" in _texts(ax)
         assert "partial" in [text.get_text() for text in ax.texts]
     acus_ax = charts.acus(weekly)
-    assert "hatched bar, dashed line: last week partial" in _texts(acus_ax)
+    assert "hatched bar, dashed line: current week (W48) partial: data" in _texts(acus_ax)
     without_now = weekly.copy()
     del without_now.attrs["now"]
-    assert "hatched: last week partial" in _texts(charts.origin_mix(without_now))
+    assert "hatched: current week (W48) partial" in _texts(charts.origin_mix(without_now))
+
+
+@pytest.mark.parametrize(
+    ("freq", "start", "end", "current"),
+    [
+        ("week", "2026-09-07", "2026-11-30", "current week (W48) partial: data until Wed 25 Nov"),
+        ("day", "2026-11-16", "2026-11-26", "current day (Wed 25 Nov 2026) partial: data until"),
+        ("month", "2026-06-01", "2026-12-01", "current month (Nov 2026) partial: data until"),
+    ],
+)
+def test_the_partial_bucket_is_named_the_current_one_as_the_report_says(
+    freq: str, start: str, end: str, current: str
+) -> None:
+    frame = synthetic_frame(start=start, end=end, freq=freq)
+    assert frame["partial"].tolist()[-1] and frame["partial"].sum() == 1
+    for chart in (charts.sessions_over_time, charts.origin_mix, charts.merge_rate):
+        text = _texts(chart(frame))
+        assert current in text, text
+        assert "last" not in text  # "last week" reads as the week before, complete
+    last = frame.index[-1]
+    assert labels.partial_note(
+        last, frame["bucket_end"].iloc[-1], freq, pd.Timestamp(NOW)
+    ) in _texts(charts.acus(frame))
 
 
 def test_a_clipped_last_week_is_marked_as_incomplete(client: MetricsClient) -> None:

@@ -25,7 +25,14 @@ from matplotlib.transforms import Bbox
 from .._constants import MIN_SESSIONS
 from .._vocabulary import BUCKET_END
 from ..buckets import Frequency
-from ..labels import bucket_label, bucket_unit, date_span, day_month, moment_label
+from ..labels import (
+    bucket_label,
+    bucket_unit,
+    date_span,
+    day_month,
+    moment_label,
+    partial_note,
+)
 from ..summaries import frame_frequency, frame_tz
 from ._draw import NOTE_COLOR, Flags, indices
 
@@ -162,17 +169,20 @@ def notes(
     """What the reader must know: incomplete and failed buckets, chart-specific caveats.
 
     ``marker`` names how incomplete buckets are drawn (``"dashed"``, ``"hatched"``);
-    ``hollow`` adds :data:`HOLLOW_NOTE` (some point or bar rests on too few sessions).
+    ``hollow`` adds :data:`HOLLOW_NOTE` (some point or bar rests on too few sessions). A
+    partial last bucket is the current one, as the report names it
+    (:func:`~metrics_toolkit.labels.partial_note`): ``"dashed: current week (W48) partial:
+    data until Wed 25 Nov 04:00"``.
     """
     found = []
     unit = buckets.unit
     partial = indices(buckets.partial)
-    if len(partial):
-        until = "" if buckets.now is None else f" (until {_now_label(buckets)})"
-        if len(partial) == 1 and partial[0] == len(buckets.starts) - 1:
-            found.append(f"{marker}: last {unit} partial{until}")
-        else:
-            found.append(f"{marker}: {len(partial)} {unit}s partial or in the future{until}")
+    if len(partial) == 1 and partial[0] == len(buckets.starts) - 1:
+        start, end = buckets.starts[-1], buckets.ends[-1]
+        found.append(f"{marker}: {partial_note(start, end, unit, buckets.now)}")
+    elif len(partial):
+        until = "" if buckets.now is None else f": data until {_now_label(buckets)}"
+        found.append(f"{marker}: {len(partial)} {unit}s partial or in the future{until}")
     for index in indices(buckets.clipped & ~buckets.partial):
         which = "first" if index == 0 else "last"
         span = date_span(buckets.starts[index], buckets.ends[index])
