@@ -281,7 +281,7 @@ def arrow(value: float) -> str:
     return "▲" if value > 0 else "▼" if value < 0 else "="
 
 
-def signed(value: float, decimals: int = 0, unit: str = "", *, ascii_minus: bool = False) -> str:
+def signed(value: float, decimals: int = 0, unit: str = "") -> str:
     """A change with its sign and thousands separators: ``"+1,234"``, ``"−3.1 pp"``, ``"±0"``.
 
     Parameters
@@ -292,18 +292,12 @@ def signed(value: float, decimals: int = 0, unit: str = "", *, ascii_minus: bool
         Digits after the point, 0 or more.
     unit : str, default ""
         Appended as given: :data:`PERCENT` (``"−8.2%"``), :data:`POINTS` (``"−3.1 pp"``).
-    ascii_minus : bool, default False
-        Write a fall with ``"-"`` and no change with ``"+0"``, as Python's ``"+"`` format
-        does. Text for people does not: it uses :data:`MINUS` (the default), so that a
-        number reads the same in the report, the panel and the chart cards.
 
     Examples
     --------
     >>> signed(1234.0), signed(-3.14, 1, POINTS), signed(-8.24, 1, PERCENT), signed(-0.04, 1)
     ('+1,234', '−3.1 pp', '−8.2%', '±0.0')
     """
-    if ascii_minus:
-        return f"{value:+,.{decimals}f}{unit}"
     rounded = round(value, decimals)
     sign = "+" if rounded > 0 else MINUS if rounded < 0 else "±"
     return f"{sign}{abs(value):,.{decimals}f}{unit}"

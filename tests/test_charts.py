@@ -35,6 +35,7 @@ from metrics_toolkit.buckets import time_buckets
 from metrics_toolkit.demo import DemoAPI, generate_enterprise
 from metrics_toolkit.frames import Row, wide_frame
 from metrics_toolkit.models import ORIGINS, SIZES, SessionMetrics
+from metrics_toolkit.summaries import kpi_text
 
 matplotlib.use("Agg")  # no display: the charts draw the same on any backend
 
@@ -553,11 +554,62 @@ def test_kpi_summary_shows_values_and_changes(weekly: pd.DataFrame) -> None:
     texts = _texts(ax)
     sessions = table.loc["sessions_created_count"]
     assert f"{sessions['current']:,.0f}" in texts
-    assert f"{sessions['change']:+,.0f} ({sessions['change_pct']:+.1f}%)" in texts
-    assert " pp (" in texts
+    change = labels.change_label(sessions["change"], percent=sessions["change_pct"])
+    assert re.fullmatch(r"[▲▼=] [+−±][\d,]+ \([+−±]\d+\.\d%\)", change), change
+    assert change in texts.splitlines()  # a count's change is never provisional
+    assert re.search(r" [+−±]\d+\.\d pp†", texts)  # the rate's change, in points
     assert ax.get_title("left") == (
         "Last complete week, 16–22 Nov 2026, against the one before (Europe/Berlin)"
     )
+
+
+def _card_change(metric: str, row: pd.Series) -> str:
+    """A card's change as the report writes it: points for the rate, else the change and %."""
+    if metric == "merged_pr_rate":
+        return labels.change_label(row["change"] * 100, 1, labels.POINTS)
+    decimals = 2 if metric == "avg_acus_per_session" else 0
+    return labels.change_label(row["change"], decimals, percent=row["change_pct"])
+
+
+def test_kpi_summary_writes_numbers_as_the_report_does() -> None:
+    frame = synthetic_frame(seed=3)
+    table = charts.kpi_table(frame)
+    assert (table["change"] < 0).any() and table["change_pct"].notna().all()  # a fall, with %
+    lines = _texts(charts.kpi_summary(frame)).splitlines()
+    assert not any(re.search(r"-\d", line) for line in lines), lines  # no ASCII minus
+    for metric, row in table.iterrows():
+        marked = bool(row["current_provisional"] or row["previous_provisional"])
+        assert labels.provisional_value(_card_change(str(metric), row), marked) in lines, lines
+    falls = [line for line in lines if line.startswith("▼")]
+    assert falls and all(f"▼ {labels.MINUS}" in line for line in falls)
+
+
+@pytest.mark.parametrize(
+    ("days", "current", "previous"),
+    [(3, True, True), (10, True, False), (30, False, False)],
+    ids=["both weeks recent", "the week before settled", "both settled"],
+)
+def test_kpi_summary_marks_provisional_values_and_says_why(
+    days: int, current: bool, previous: bool
+) -> None:
+    frame = synthetic_frame(seed=3)
+    end = frame["bucket_end"].iloc[-2]  # the last complete week's end (the last is partial)
+    frame.attrs["now"] = end + pd.Timedelta(days=days)
+    table = charts.kpi_table(frame)
+    assert bool(table.loc["acus_total", "current_provisional"]) is current
+    assert bool(table.loc["acus_total", "previous_provisional"]) is previous
+    ax = charts.kpi_summary(frame)
+    lines = _texts(ax).splitlines()
+    for metric, row in table.iterrows():
+        settles = metric != "sessions_created_count"
+        value = kpi_text(str(metric), row["current"])
+        assert labels.provisional_value(value, settles and current) in lines, lines
+        change = _card_change(str(metric), row)
+        assert labels.provisional_value(change, settles and (current or previous)) in lines
+    marks = sum(line.endswith(labels.PROVISIONAL_MARK) for line in lines)
+    assert marks == 3 * current + 3 * (current or previous)
+    note = labels.provisional_note(table.attrs["settle_period"], "week")
+    assert (note in " ".join(_texts(ax).split())) is (current or previous)
 
 
 def test_titles_state_the_window_and_the_time_zone(

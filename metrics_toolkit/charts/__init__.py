@@ -78,9 +78,17 @@ from .._vocabulary import (
 from .._vocabulary import OTHER_LABEL as OTHER_LABEL  # re-exported: the rest's label
 from ..buckets import parse_freq
 from ..combine import group_column
-from ..labels import arrow, bucket_unit, period, signed
-from ..summaries import CARD_KPIS, KPI_LABELS, kpi_table, kpi_text, top_groups
-from ._axis import BucketAxis, date_axis, note, notes, title
+from ..labels import (
+    PROVISIONAL_MARK,
+    bucket_unit,
+    change_label,
+    period,
+    points_text,
+    provisional_note,
+    provisional_value,
+)
+from ..summaries import CARD_KPIS, KPI_LABELS, KPIS, RATE_KPIS, kpi_table, kpi_text, top_groups
+from ._axis import BucketAxis, date_axis, fitted, note, notes, title
 from ._draw import (
     ACUS_COLOR,
     ACUS_LABEL_COLOR,
@@ -405,8 +413,13 @@ def kpi_summary(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """The last complete bucket's KPIs, each with its change against the bucket before.
 
     Draws :func:`kpi_table` as four cards: sessions created, merged-PR rate, ACUs total and
-    ACUs per session, each with the absolute change (percentage points for the rate) and
-    the relative change.
+    ACUs per session, each with its change written as the weekly report writes it
+    (:mod:`metrics_toolkit.labels`): percentage points for the rate (``"▼ −3.7 pp"``), the
+    absolute and the relative change for the others (``"▼ −96 (−8.2%)"``), a fall with the
+    minus sign U+2212. A value that may still change (its bucket ended less than the settle
+    period before the data was read: the rate and the ACUs) is followed by ``†``, and so is a
+    change that compares one; the footnote that says why is under the cards
+    (:func:`~metrics_toolkit.labels.provisional_note`).
 
     Parameters
     ----------
@@ -441,26 +454,36 @@ def kpi_summary(frame: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         if table.attrs["previous_start"] is None:
             against = f"no complete {unit} before it to compare"
         ax.set_title(f"Last complete {unit}{scope}, {when}, {against} ({zone})", loc="left")
+    drawn = []
     for position, (metric, row) in enumerate(table.iterrows()):
         x = (position + 0.5) / len(table)
         ax.text(x, 0.85, str(row["label"]), ha="center", va="center", color=NOTE_COLOR)
         value = kpi_text(str(metric), float(row["current"]))
+        value = provisional_value(value, bool(row["current_provisional"]))
         ax.text(x, 0.5, value, ha="center", va="center", fontsize="xx-large", weight="bold")
         change, color = _change_text(str(metric), row)
         ax.text(x, 0.15, change, ha="center", va="center", color=color)
+        drawn += [value, change]
+    if any(PROVISIONAL_MARK in text for text in drawn):
+        footnote = fitted(ax, provisional_note(table.attrs["settle_period"], unit))
+        ax.text(0, -0.05, footnote, ha="left", va="top", fontsize="small", color=NOTE_COLOR)
     return ax
 
 
 def _change_text(metric: str, row: pd.Series) -> tuple[str, str]:
-    """``"▲ +139 (+13.1%)"`` (points for the rate) and its colour (neutral: more ACUs is not
-    "good")."""
+    """The change as the report writes it, and its colour (neutral: more ACUs is not "good").
+
+    ``"▲ +3.1 pp"`` for a rate (:func:`~metrics_toolkit.labels.points_text`), else
+    ``"▼ −96 (−8.2%)"`` (:func:`~metrics_toolkit.labels.change_label`); followed by ``†``
+    when either value compared is provisional.
+    """
     change = float(row["change"])
     if np.isnan(change):
         return "no comparison", NOTE_COLOR
-    if metric == MERGE_RATE:
-        absolute = signed(change * 100, 1, " pp", ascii_minus=True)
+    if metric in RATE_KPIS:
+        text = points_text(change)
     else:
-        absolute = signed(change, 2 if metric == AVERAGE else 0, ascii_minus=True)
-    percent = float(row["change_pct"])
-    relative = "" if np.isnan(percent) else f" ({signed(percent, 1, '%', ascii_minus=True)})"
-    return f"{arrow(change)} {absolute}{relative}", CHANGE_COLOR
+        decimals = 2 if KPIS[metric].style == "average" else 0
+        text = change_label(change, decimals, percent=float(row["change_pct"]))
+    moving = bool(row["current_provisional"] or row["previous_provisional"])
+    return provisional_value(text, moving), CHANGE_COLOR

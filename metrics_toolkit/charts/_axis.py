@@ -36,7 +36,7 @@ from ..labels import (
 from ..summaries import frame_frequency, frame_tz
 from ._draw import NOTE_COLOR, Flags, indices
 
-__all__ = ["HOLLOW_NOTE", "BucketAxis", "date_axis", "note", "notes", "title"]
+__all__ = ["HOLLOW_NOTE", "BucketAxis", "date_axis", "fitted", "note", "notes", "title"]
 
 #: Most labelled ticks on the date axis; fewer when they would not fit side by side.
 MAX_DATE_LABELS = 13
@@ -203,6 +203,27 @@ def _now_label(buckets: BucketAxis) -> str:
     assert buckets.now is not None
     now = buckets.now.tz_convert(buckets.tz) if buckets.now.tzinfo else buckets.now
     return moment_label(now, year=False)
+
+
+def fitted(ax: Axes, text: str, fontsize: str = "small") -> str:
+    """``text`` broken into lines (at spaces) that fit across ``ax`` at ``fontsize``.
+
+    The width is the axes' current one (constrained layout only widens it later); a word
+    longer than the width keeps a line to itself.
+    """
+    font = FontProperties(size=fontsize)
+    width = ax.bbox.width * 72 / ax.figure.dpi  # points
+
+    def measure(line: str) -> float:
+        return float(_TEXT_TO_PATH.get_text_width_height_descent(line, font, ismath=False)[0])
+
+    lines: list[str] = []
+    for word in text.split():
+        if lines and measure(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
 
 
 def note(ax: Axes, lines: Sequence[str]) -> None:
