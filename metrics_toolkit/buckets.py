@@ -126,9 +126,7 @@ class Bucket:
             if not isinstance(value, pd.Timestamp) or value.tzinfo is None:
                 raise InvalidParameterError(name, f"must be a tz-aware pandas.Timestamp; {value!r}")
         if not self.start < self.end:
-            raise InvalidParameterError(
-                "start", f"start ({self.start}) must be before end ({self.end})"
-            )
+            raise _not_before_end(self.start, self.end)
 
     def __str__(self) -> str:
         return f"[{self.start.isoformat()}, {self.end.isoformat()})"
@@ -214,11 +212,7 @@ def time_buckets(
     now_stamp = pd.Timestamp.now(tz="UTC") if now is None else to_timestamp(now, "now", zone)
     origin_s = start_s if origin is None else _epoch_seconds(to_timestamp(origin, "origin", zone))
     if start_s >= end_s:
-        raise InvalidParameterError(
-            "start",
-            f"start ({_stamp(start_s, zone)}) must be before end ({_stamp(end_s, zone)}): "
-            "the range is half-open [start, end), in whole seconds",
-        )
+        raise _not_before_end(_stamp(start_s, zone), _stamp(end_s, zone))
     estimate = (end_s - start_s) // frequency._nominal_seconds
     if estimate > 2 * limit:
         _too_many(estimate, frequency, limit)
@@ -483,8 +477,14 @@ def _epoch_seconds(stamp: pd.Timestamp) -> int:
 
 
 def _stamp(seconds: int, zone: str) -> pd.Timestamp:
-    stamp: pd.Timestamp = pd.Timestamp(seconds, unit="s", tz="UTC").tz_convert(zone)
-    return stamp
+    return pd.Timestamp(seconds, unit="s", tz="UTC").tz_convert(zone)
+
+
+def _not_before_end(start: pd.Timestamp, end: pd.Timestamp) -> InvalidParameterError:
+    """``start: 2026-11-01 00:00 UTC must be before end (2026-10-01 00:00 UTC): ...``."""
+    a, b = (f"{t.strftime('%Y-%m-%d %H:%M' + ':%S' * bool(t.second))} {t.tz}" for t in (start, end))
+    message = f"{a} must be before end ({b}): the range is half-open [start, end), in whole seconds"
+    return InvalidParameterError("start", message)
 
 
 def _contains(sorted_values: _Seconds, value: int) -> bool:

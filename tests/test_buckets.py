@@ -433,9 +433,22 @@ def test_unknown_freq_message_lists_the_accepted_spellings() -> None:
     ],
 )
 def test_empty_or_reversed_range_names_start_and_end(start: str, end: str) -> None:
-    with pytest.raises(InvalidParameterError, match=r"start \(.*\) must be before end") as info:
+    with pytest.raises(InvalidParameterError) as info:
         time_buckets(start, end, "day", now=FAR_FUTURE)
     assert info.value.parameter == "start"
+    # "start" once, then both times to the minute with their zone (not "start: start (...)").
+    assert str(info.value).startswith(
+        f"start: {start[:10]} 00:00 UTC must be before end ({end[:10]} 00:00 UTC): "
+    )
+
+
+def test_reversed_range_shows_seconds_and_zone_when_they_matter() -> None:
+    with pytest.raises(InvalidParameterError) as info:
+        time_buckets("2026-11-01 10:00:05", "2026-10-01", "day", tz="Europe/Berlin")
+    assert str(info.value).startswith(
+        "start: 2026-11-01 10:00:05 Europe/Berlin must be before end "
+        "(2026-10-01 00:00 Europe/Berlin)"
+    )
 
 
 def test_unreadable_bounds_name_the_parameter() -> None:
@@ -463,7 +476,7 @@ def test_bucket_refuses_naive_or_empty_windows() -> None:
     with pytest.raises(InvalidParameterError):
         Bucket(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02"))
     stamp = pd.Timestamp("2024-01-01", tz="UTC")
-    with pytest.raises(InvalidParameterError):
+    with pytest.raises(InvalidParameterError, match=r"^start: 2024-01-01 00:00 UTC must be before"):
         Bucket(stamp, stamp)
     assert str(Bucket(stamp, stamp + pd.Timedelta(days=1))) == (
         "[2024-01-01T00:00:00+00:00, 2024-01-02T00:00:00+00:00)"
