@@ -310,8 +310,15 @@ def test_the_demo_banner_does_not_claim_the_key_is_unset(
 ) -> None:
     """``report --demo`` with ``DEVIN_API_KEY`` set: the demo was asked for."""
     monkeypatch.setenv("DEVIN_API_KEY", DEMO_API_KEY)
-    with mt.MetricsClient.demo() as client:
+    with report.connect(demo=True) as client:  # as the report's notebook does for --demo
         shown = report.banner(client)
     for text in (str(shown), shown.html):
         assert "Synthetic demo data" in text and "--demo" in text
         assert "not set" not in text
+
+
+def test_report_weeks_out_of_range_says_1_to_max(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["report", "--demo", "--weeks", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.rstrip().endswith(f"weeks: got 0; expected an int from 1 to {report.MAX_WEEKS}")

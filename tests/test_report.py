@@ -689,6 +689,29 @@ def test_connect_uses_the_demo_without_a_key_and_the_api_with_one(
     assert report.is_demo(report.connect(demo=True))
 
 
+def test_the_demo_banner_advises_what_fits_where_it_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A notebook's demo client: set the key and run again; ``report --demo``: without --demo."""
+    monkeypatch.delenv("DEVIN_API_KEY", raising=False)
+    in_notebook = report.banner(mt.MetricsClient.demo())
+    for shown in (str(in_notebook), in_notebook.html):
+        assert "Synthetic demo data" in shown and "--demo" not in shown
+    assert str(in_notebook).endswith(
+        "For real data, set DEVIN_API_KEY to a service-user token (cog_...) and run again."
+    )
+    asked_for = report.banner(report.connect(demo=True))  # what `report --demo` runs
+    assert str(asked_for).endswith("and run again without --demo.")
+    assert "run again without <code>--demo</code>." in asked_for.html
+    assert "--demo" not in str(report.banner(report.connect()))  # the demo for want of a key
+    monkeypatch.setenv("DEVIN_API_KEY", FAKE_TOKEN)
+    with_key = report.banner(mt.MetricsClient.demo())
+    assert str(with_key).endswith(
+        "For real data, connect with mt.MetricsClient(), which reads DEVIN_API_KEY."
+    )
+    assert "--demo" not in str(with_key) and FAKE_TOKEN not in with_key.html
+
+
 def test_html_block_displays_html_and_prints_text() -> None:
     block = report.HTMLBlock("<b>Hi</b> &amp; bye")
     assert block._repr_html_() == "<b>Hi</b> &amp; bye"
@@ -731,6 +754,16 @@ def test_render_refuses_bad_parameters_first(options: dict[str, Any], parameter:
     with pytest.raises(mt.InvalidParameterError) as caught:
         report.render_weekly_report(**arguments)
     assert caught.value.parameter == parameter
+
+
+@pytest.mark.parametrize("weeks", [0, -3, report.MAX_WEEKS + 1, "12", 2.0, True, None])
+def test_every_refusal_of_weeks_states_the_range(weeks: Any) -> None:
+    with pytest.raises(mt.InvalidParameterError) as caught:
+        report.data.check_weeks(weeks)
+    assert caught.value.parameter == "weeks"
+    assert (
+        str(caught.value) == f"weeks: got {weeks!r}; expected an int from 1 to {report.MAX_WEEKS}"
+    )
 
 
 @pytest.mark.usefixtures("no_execution")
@@ -908,6 +941,7 @@ def test_cli_report_writes_the_html(tmp_path: Path) -> None:
     body = check_report_html(out, week, charts=REPORT_CHARTS)
     assert FAKE_TOKEN not in body
     assert "All organizations" in body
+    assert "and run again without <code>--demo</code>." in body  # the advice of the command
 
 
 def cli() -> list[str]:

@@ -10,7 +10,10 @@ methods return the notebook's tables, sentences and notes. Every request goes th
 from __future__ import annotations
 
 import html
+import numbers
 import os
+import re
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +22,7 @@ from urllib.parse import urlsplit
 from .._constants import DEFAULT_WEEKS, ENV_API_KEY, MAX_WEEKS
 from ..client import MetricsClient
 from ..errors import InvalidParameterError
-from ..params import check_names, check_positive_int, check_timezone
+from ..params import check_names, check_timezone
 from .display import HTMLBlock
 from .kpis import BASELINE_WEEKS
 from .weekly import ALL_ORGS, WeeklyReport
@@ -38,6 +41,9 @@ __all__ = [
     "is_demo",
     "load_weekly_report",
 ]
+
+#: Demo clients :func:`connect` made because the demo was asked for (``demo=True``, ``--demo``).
+_REQUESTED_DEMOS: weakref.WeakSet[MetricsClient] = weakref.WeakSet()
 
 BANNER_STYLE = "padding: 0.6em 1em; margin: 0.5em 0 1em; border-radius: 4px; border-left: 6px solid"
 
@@ -73,10 +79,14 @@ def connect(
     if demo is not None and not isinstance(demo, bool):
         raise InvalidParameterError("demo", f"got {demo!r}; expected True, False or None")
     has_key = bool(os.environ.get(ENV_API_KEY))
+    requested = demo is True
     if demo is None:
         demo = not has_key
     if demo:
-        return MetricsClient.demo(cache=cache)
+        client = MetricsClient.demo(cache=cache)
+        if requested:
+            _REQUESTED_DEMOS.add(client)
+        return client
     if not has_key:
         raise InvalidParameterError(
             ENV_API_KEY,
@@ -96,22 +106,30 @@ def is_demo(client: MetricsClient) -> bool:
 def banner(client: MetricsClient) -> HTMLBlock:
     """Where the numbers come from, shown at the top of every notebook.
 
-    For the demo a conspicuous warning that the data is synthetic; otherwise a quiet line
+    For the demo a conspicuous warning that the data is synthetic, with advice that fits
+    where it is read: a demo asked for (:func:`connect` with ``demo=True``, as
+    ``metrics-toolkit report --demo`` does) says to run again without ``--demo``; any other
+    demo client (a notebook's ``MetricsClient.demo()``) says to set ``DEVIN_API_KEY`` and run
+    again, or, when it is set, to connect with ``MetricsClient()``. Otherwise a quiet line
     naming the API's host.
     """
     if is_demo(client):
-        # the demo is used without a key or on request (--demo, demo=True), key or not
-        text = (
-            "Synthetic demo data. Every number here comes from a generated enterprise, not "
-            "from your account. For real data, set DEVIN_API_KEY to a service-user token "
-            "(cog_...) and run again without --demo."
-        )
+        if client in _REQUESTED_DEMOS:
+            advice = (
+                f"set {ENV_API_KEY} to a service-user token (cog_...) and run again without --demo"
+            )
+        elif os.environ.get(ENV_API_KEY):
+            advice = f"connect with mt.MetricsClient(), which reads {ENV_API_KEY}"
+        else:
+            advice = f"set {ENV_API_KEY} to a service-user token (cog_...) and run again"
+        lead = "Every number here comes from a generated enterprise, not from your account."
+        text = f"Synthetic demo data. {lead} For real data, {advice}."
+        words = rf"({re.escape(ENV_API_KEY)}|cog_\.\.\.|--demo|mt\.MetricsClient\(\))"
+        code = re.sub(words, r"<code>\1</code>", html.escape(advice))
         markup = (
             f'<div class="report-banner demo" style="{BANNER_STYLE} #d97706; '
-            'background: #fff4e5;"><strong>Synthetic demo data.</strong> Every number here '
-            "comes from a generated enterprise, not from your account. For real data, set "
-            "<code>DEVIN_API_KEY</code> to a service-user token (<code>cog_...</code>) and run "
-            "again without <code>--demo</code>.</div>"
+            f'background: #fff4e5;"><strong>Synthetic demo data.</strong> {lead} For real data, '
+            f"{code}.</div>"
         )
         return HTMLBlock(markup, text)
     host = urlsplit(client.base_url).hostname or client.base_url
@@ -131,10 +149,12 @@ def check_weeks(weeks: Any) -> int:
     InvalidParameterError
         Naming ``weeks``, for anything else.
     """
-    weeks = check_positive_int(weeks, "weeks")
-    if weeks > MAX_WEEKS:
-        raise InvalidParameterError("weeks", f"got {weeks}; expected 1 to {MAX_WEEKS}")
-    return weeks
+    is_int = isinstance(weeks, numbers.Integral) and not isinstance(weeks, bool)
+    if not (is_int and 1 <= weeks <= MAX_WEEKS):
+        raise InvalidParameterError(
+            "weeks", f"got {weeks!r}; expected an int from 1 to {MAX_WEEKS}"
+        )
+    return int(weeks)
 
 
 def load_weekly_report(
