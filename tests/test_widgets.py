@@ -710,6 +710,8 @@ def test_the_constructor_takes_initial_choices(demo_client: mt.MetricsClient) ->
         ({"by": "team"}, "by"),
         ({"chart": "pie"}, "chart"),
         ({"start": "yesterday"}, "start"),
+        ({"start": "2026-09-01junk"}, "start"),
+        ({"end": "1.9.2026"}, "end"),
         ({"start": "2026-11-01", "end": "2026-10-01"}, "end"),
     ],
 )
@@ -719,6 +721,49 @@ def test_the_constructor_refuses_bad_choices(
     with pytest.raises(mt.InvalidParameterError) as raised:
         MetricsPanel(demo_client, **options)
     assert raised.value.parameter == parameter
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("2026-09-01junk", "is not an ISO 8601 date (YYYY-MM-DD)"),
+        ("1.9.2026", "(write 2026-09-01 or 2026-01-09)"),
+        ("2026-09-01 junk", "is not an ISO 8601 date (YYYY-MM-DD)"),
+        ("2026-09-31", "day is out of range"),
+    ],
+)
+def test_the_panel_refuses_the_dates_the_api_refuses(
+    demo_client: mt.MetricsClient, text: str, hint: str
+) -> None:
+    with pytest.raises(mt.InvalidParameterError) as api:
+        demo_client.session_metrics_frame(text, "2026-10-01", progress=False)
+    assert hint in str(api.value)
+    with pytest.raises(mt.InvalidParameterError) as panel:
+        MetricsPanel(demo_client, start=text, end="2026-10-01")
+    assert panel.value.parameter == "start"
+    assert f"start: {text!r} is not an ISO 8601 date" in str(panel.value)
+    assert hint in str(panel.value)
+    with pytest.raises(mt.InvalidParameterError) as end:
+        MetricsPanel(demo_client, start="2026-09-01", end=text)
+    assert end.value.parameter == "end" and hint in str(end.value)
+    with pytest.raises(ValueError, match="is not an ISO 8601 date") as query:
+        PanelQuery(start=text, end="2026-10-01")
+    assert hint in str(query.value)
+
+
+def test_the_panel_takes_the_dates_the_api_takes(demo_client: mt.MetricsClient) -> None:
+    panel = MetricsPanel(demo_client, start="2026-09-01", end="2026-09-30T23:00", tz="UTC")
+    assert (panel.query.start, panel.query.end) == (dt.date(2026, 9, 1), dt.date(2026, 9, 30))
+    frame = panel.apply()
+    assert frame is not None and panel.error is None
+    assert frame.index[0] <= pd.Timestamp("2026-09-01", tz="UTC") < frame["bucket_end"].iloc[0]
+    late = PanelQuery(start="2026-09-01T22:30:00-05:00", end="2026-09-02", tz="Europe/Berlin")
+    assert late.start == dt.date(2026, 9, 2)  # 05:30 on 2 Sep in Berlin, the query's calendar
+    utc = MetricsPanel(demo_client, start="2026-08-31", end="2026-09-02T00:30+05:00", tz="UTC")
+    assert utc.query.end == dt.date(2026, 9, 1)  # 19:30 on 1 Sep in UTC
+    assert PanelQuery(start=dt.datetime(2026, 9, 1, 12), end="2026-09-02").start == dt.date(
+        2026, 9, 1
+    )
 
 
 def test_a_given_directory_is_used_without_any_call(demo_api: DemoAPI, directory: Any) -> None:

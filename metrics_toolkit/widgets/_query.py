@@ -11,7 +11,7 @@ import pydantic
 from .._vocabulary import KINDS
 from ..buckets import bucket_floor
 from ..errors import InvalidParameterError
-from ..params import check_ids, check_timezone
+from ..params import check_ids, check_timezone, to_timestamp
 from ._charts import DEFAULT_CHART, check_chart
 
 __all__ = [
@@ -50,9 +50,11 @@ class PanelQuery(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
 
     start: dt.date
-    """First day included, in ``tz``."""
+    """First day included, in ``tz``; given as a date or as the API takes a time
+    (:func:`to_date`: ISO 8601 only, ``"1.9.2026"`` is refused)."""
     end: dt.date
-    """Last day included, in ``tz`` (the fetch covers ``[start, end + 1 day)``)."""
+    """Last day included, in ``tz`` (the fetch covers ``[start, end + 1 day)``); given as
+    ``start``."""
     freq: Freq = "week"
     """Bucket frequency."""
     tz: str = "UTC"
@@ -73,6 +75,17 @@ class PanelQuery(pydantic.BaseModel):
     """Keep sessions created with this playbook."""
     chart: str = DEFAULT_CHART
     """A key of :data:`~metrics_toolkit.widgets.CHARTS`."""
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _days(cls, data: Any) -> Any:
+        """``start`` and ``end`` read by :func:`to_date` in ``tz``, as the API reads them."""
+        if not isinstance(data, dict):
+            return data
+        zone = data.get("tz", "UTC")
+        zone = zone if isinstance(zone, str) else "UTC"  # not a name: the tz check says so
+        days = {name: to_date(data[name], name, zone) for name in ("start", "end") if name in data}
+        return {**data, **days}
 
     @pydantic.field_validator("tz")
     @classmethod
@@ -202,24 +215,37 @@ def default_range(now: pd.Timestamp, tz: str, freq: str) -> tuple[dt.date, dt.da
     return first.date(), now.tz_convert(tz).date()
 
 
-def to_date(value: Any, name: str) -> dt.date:
-    """A date from a date, a datetime (its date) or an ISO string (its first ten characters).
+def to_date(value: Any, name: str, tz: str = "UTC") -> dt.date:
+    """A day, read as the API reads a point in time (:func:`~metrics_toolkit.params.to_timestamp`).
+
+    Parameters
+    ----------
+    value : date, datetime, str or int
+        A date as it is; a datetime (or pandas.Timestamp) its own date; an ISO 8601 string
+        (``"2026-09-01"``, ``"2026-09-01T14:30"``, ``"2026-09-01T14:30+02:00"``) or an int of
+        Unix epoch seconds, the day it falls on in ``tz`` (a string without offset is read in
+        ``tz``).
+    name : str
+        The parameter's name, for the error message.
+    tz : str, default "UTC"
+        IANA time zone of the calendar.
 
     Raises
     ------
     InvalidParameterError
-        Naming ``name``, for anything else.
+        Naming ``name``, for whatever the API refuses: ``"2026-09-01junk"``, ``"1.9.2026"``
+        (the message gives its ISO readings), ``"2026-09-31"``, another type.
+
+    Examples
+    --------
+    >>> to_date("2026-09-01", "start"), to_date("2026-09-01T23:30-05:00", "start", "UTC")
+    (datetime.date(2026, 9, 1), datetime.date(2026, 9, 2))
     """
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            pass
-    raise InvalidParameterError(name, f"got {value!r}; expected a date or an ISO date string")
+    return to_timestamp(value, name, tz).date()
 
 
 def required_date(value: Any, name: str) -> dt.date:

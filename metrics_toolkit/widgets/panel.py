@@ -119,8 +119,8 @@ class MetricsPanel(PanelControls):
         zone = check_timezone(tz)
         first_day, last_day = default_range(client.now(), zone, freq)
         initial = make_query(
-            start=to_date(start, "start") if start is not None else first_day,
-            end=to_date(end, "end") if end is not None else last_day,
+            start=to_date(start, "start", zone) if start is not None else first_day,
+            end=to_date(end, "end", zone) if end is not None else last_day,
             freq=freq,
             tz=zone,
             by=by,
