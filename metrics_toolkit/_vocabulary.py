@@ -123,3 +123,61 @@ def origin_label(origin: str) -> str:
 def size_label(size: str) -> str:
     """How people name a size: ``"xl"`` -> ``"XL"``; an unknown one upper-cased."""
     return SIZE_LABELS.get(size, size.upper())
+
+
+# -- the rest of the metrics family: fields the declarations name ------------------------------
+
+#: PRs Devin created that are open now: a state, not an event of the window.
+PRS_OPENED = "prs_opened_count"
+#: PRs Devin took over that are open now: a state, likewise.
+PRS_TAKEN_OVER_OPENED = "prs_taken_over_opened_count"
+#: Distinct active users of a window: never summed, never split.
+ACTIVE_USERS = "active_users"
+
+# -- scopes, and the permissions a 403 names ---------------------------------------------------
+
+#: Whose data a path answers for: the whole enterprise, or one organization.
+ENTERPRISE = "enterprise"
+ORGANIZATION = "organization"
+SCOPES = (ENTERPRISE, ORGANIZATION)
+#: The permissions the editions of the docs name (they disagree: a 403 names every candidate).
+VIEW_ACCOUNT_METRICS = "ViewAccountMetrics"
+VIEW_ORG_METRICS = "ViewOrgMetrics"
+MANAGE_BILLING = "ManageBilling"
+VIEW_ACCOUNT_CONSUMPTION = "ViewAccountConsumption"
+VIEW_ORG_CONSUMPTION = "ViewOrgConsumption"
+
+# -- the wire -----------------------------------------------------------------------------------
+
+#: How a list parameter is written: repeated keys (``user_ids=a&user_ids=b``, OpenAPI's and
+#: FastAPI's default) or comma-joined (``user_ids=a,b``, as Cognition's own SDK sends).
+LIST_FORMATS = ("repeat", "comma")
+
+# -- billing days -------------------------------------------------------------------------------
+
+#: Billing days start at midnight PST, which the docs give as 08:00 UTC all year: seconds after
+#: midnight UTC.
+BILLING_DAY_START = 8 * 3600
+#: Seconds in a billing day.
+BILLING_DAY = 24 * 3600
+
+# -- active users -------------------------------------------------------------------------------
+
+#: The API's default of ``min_sessions`` and ``min_searches``: a user is active with at least
+#: one session OR at least one search in the window.
+ACTIVE_THRESHOLD = 1
+
+# -- consumption ---------------------------------------------------------------------------------
+
+#: Products whose ACUs a consumption row splits, and how people name them.
+PRODUCT_LABELS: dict[str, str] = {
+    "devin": "Devin",
+    "cascade": "Cascade",
+    "terminal": "Terminal",
+    "review": "Review",
+}
+
+
+def product_label(product: str) -> str:
+    """How people name a product: ``"devin"`` -> ``"Devin"``; an unknown one capitalised."""
+    return PRODUCT_LABELS.get(product, product.replace("_", " ").capitalize())
