@@ -40,10 +40,14 @@ DEFAULT_WORKERS = 8
 MAX_WORKERS = DEFAULT_POOL_SIZE
 #: A progress bar appears above this many calls.
 PROGRESS_MIN_CALLS = 8
+#: Seconds between two progress reports of a series.
+PROGRESS_INTERVAL = 0.1
 #: Entries asked for per page of a list (the API's maximum).
 PAGE_SIZE = 200
 #: How long the directory lists are reused before they are asked again.
 DEFAULT_DIRECTORY_TTL = dt.timedelta(days=1)
+#: How list parameters go on the wire: "repeat" (ids=a&ids=b) or "comma" (ids=a,b).
+DEFAULT_LIST_FORMAT = "repeat"
 
 # -- the answer store ------------------------------------------------------------------------
 

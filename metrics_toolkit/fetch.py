@@ -8,33 +8,25 @@ thread pool and puts the answers back in bucket order. It knows the client only 
 
 from __future__ import annotations
 
-import concurrent.futures
-import threading
-import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import pandas as pd
 
-from ._constants import DEFAULT_WORKERS, MAX_WORKERS, PROGRESS_MIN_CALLS
-from ._endpoints import SESSION_METRICS, Answer, Endpoint
+from ._calls import BucketFailure, Call, FetchStats, MetricsSource, answer_all
+from ._constants import DEFAULT_WORKERS, MAX_WORKERS
+from ._endpoints import SESSION_METRICS, Endpoint
 from ._vocabulary import BREAKDOWNS, ERROR, KIND_OF_FILTER, KINDS, ROW_FLAGS
 from .buckets import Bucket, FreqLike, time_buckets
 from .directory import Directory, directory_if_readable, looks_like_id
 from .errors import (
-    AuthenticationError,
     FetchError,
     FutureBucketsWarning,
     InvalidParameterError,
-    MetricsError,
     PartialFetchWarning,
-    PermissionDeniedError,
 )
-from .frames import Row, wide_frame
-from .models import APIModel
+from .frames import wide_frame
 from .params import (
     TimeLike,
     check_ids,
@@ -61,93 +53,6 @@ ON_ERROR = ("raise", "mark")
 #: names; the filters that take one id.
 GIVEN = ("ids", "user_ids", "service_user_ids", "org_ids", "playbook_id")
 SINGLE = {kind.filter_param for kind in KINDS.values() if kind.single}
-#: The token's errors (401, 403): the first stops the whole series, whatever ``on_error``.
-STOPPING_ERRORS = (AuthenticationError, PermissionDeniedError)
-
-
-class _Stopped(Exception):
-    """A call not started because the fetch was interrupted."""
-
-
-ModelT = TypeVar("ModelT", bound=APIModel)
-
-
-class MetricsSource(Protocol):
-    """What a series needs of a client (:class:`~metrics_toolkit.MetricsClient` is one)."""
-
-    def now(self) -> pd.Timestamp:
-        """The current time, tz-aware."""
-        ...
-
-    def directory(self, *, refresh: bool = False) -> Directory:
-        """The enterprise's directory (for the ids of a breakdown, and their names)."""
-        ...
-
-    def cached_many(
-        self, endpoint: Endpoint[ModelT], queries: Sequence[Mapping[str, Any]]
-    ) -> list[Answer[ModelT] | None]:
-        """The stored answer of each query, or None; never a request."""
-        ...
-
-    def request(
-        self, endpoint: Endpoint[ModelT], params: Mapping[str, Any], *, refresh: bool = False
-    ) -> Answer[ModelT]:
-        """One answer; ``refresh`` skips the store (which a series has asked already)."""
-        ...
-
-    def batch(self) -> AbstractContextManager[None]:
-        """A context in which answers are written to the store together."""
-        ...
-
-
-@dataclass(frozen=True)
-class BucketFailure:
-    """A (group, bucket) whose call still failed after its retries."""
-
-    bucket: Bucket
-    group: str | None
-    error: MetricsError
-
-    def __str__(self) -> str:
-        where = f"[{self.bucket.start.isoformat()}, {self.bucket.end.isoformat()})"
-        if self.group is not None:
-            where += f" {self.group}"
-        return f"{where}: {type(self.error).__name__}: {self.error}"
-
-
-@dataclass
-class FetchStats:
-    """What a fetch did, for status lines."""
-
-    calls: int = 0
-    """(group, bucket) calls planned."""
-    from_cache: int = 0
-    """Answered from the cache, no request sent."""
-    fetched: int = 0
-    """Answered by the server."""
-    failed: int = 0
-    """Still failing after retries."""
-    requests: int = 0
-    """HTTP requests sent, retries included."""
-    seconds: float = 0.0
-    """Wall time of the fetch."""
-    failures: list[BucketFailure] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """One line, e.g. ``52 calls: 40 from cache, 12 fetched, 0 failed in 0.8 s``."""
-        return (
-            f"{self.calls} calls: {self.from_cache} from cache, {self.fetched} fetched, "
-            f"{self.failed} failed in {self.seconds:.1f} s"
-        )
-
-
-@dataclass(frozen=True)
-class Call:
-    """One planned call: a bucket, its group, and the query parameters."""
-
-    bucket: Bucket
-    group: str | None
-    params: dict[str, Any]
 
 
 def plan_calls(
@@ -312,7 +217,7 @@ def fetch_series(
             raise InvalidParameterError("ids", f"by={by!r} needs ids, and the directory has none")
     groups = None if groups is None else check_ids(groups, "ids")
     calls = plan_calls(buckets, by=by, ids=groups, filters=filters)
-    rows, stats = _run(client, endpoint, calls, workers, progress, on_progress, refresh)
+    rows, stats = answer_all(client, endpoint, calls, workers, progress, on_progress, refresh)
     frame = wide_frame(rows, group_by=by, model=endpoint.model)
     if by is not None:  # without a directory (no permission), each group is its own label
         frame = (directory or Directory()).label(frame)
@@ -384,115 +289,3 @@ def _load_directory(
     if by is None and (not given or (allow_unknown_ids and all(map(looks_like_id, given)))):
         return None
     return directory_if_readable(client.directory, client)
-
-
-def _run(
-    client: MetricsSource,
-    endpoint: Endpoint[Any],
-    calls: Sequence[Call],
-    workers: int,
-    progress: bool | None,
-    on_progress: Callable[[int, int], None] | None,
-    refresh: bool,
-) -> tuple[list[Row], FetchStats]:
-    """Answer every call: the stored answers in one lookup, then the others on a thread pool,
-    their answers written to the store together."""
-    started = time.perf_counter()
-    stats = FetchStats(calls=len(calls))
-    results: list[Row | None] = [None] * len(calls)
-    bar = None
-    if progress if progress is not None else len(calls) > PROGRESS_MIN_CALLS:
-        from tqdm.auto import tqdm  # notebook-aware; imported only when a bar is shown
-
-        bar = tqdm(total=len(calls), desc=endpoint.noun, unit="call")
-    done = 0
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
-        if bar is not None:
-            bar.update(count)
-        if on_progress is not None and count:
-            on_progress(done, len(calls))
-
-    try:
-        if not refresh:
-            advance(_take_cached(client, endpoint, calls, results, stats))
-        with client.batch():
-            _fetch_missing(client, endpoint, calls, results, stats, workers, advance)
-    finally:
-        if bar is not None:
-            bar.close()
-    stats.failures.sort(key=lambda f: (str(f.group), f.bucket.start))
-    stats.seconds = time.perf_counter() - started
-    return [row for row in results if row is not None], stats
-
-
-def _take_cached(
-    client: MetricsSource,
-    endpoint: Endpoint[Any],
-    calls: Sequence[Call],
-    results: list[Row | None],
-    stats: FetchStats,
-) -> int:
-    """Fill in the answers the store keeps, in one lookup (no thread, no request)."""
-    answers = client.cached_many(endpoint, [call.params for call in calls])
-    for index, (call, answer) in enumerate(zip(calls, answers, strict=True)):
-        if answer is not None:
-            results[index] = Row(call.bucket, call.group, answer.data)
-            stats.from_cache += 1
-    return stats.from_cache
-
-
-def _fetch_missing(
-    client: MetricsSource,
-    endpoint: Endpoint[Any],
-    calls: Sequence[Call],
-    results: list[Row | None],
-    stats: FetchStats,
-    workers: int,
-    advance: Callable[[int], None],
-) -> None:
-    """Ask for the calls still without an answer, ``workers`` at a time, in any order."""
-    missing = [index for index, row in enumerate(results) if row is None]
-    if not missing:
-        return
-    stop = threading.Event()  # set on Ctrl-C: workers start no new call
-
-    def answer(params: dict[str, Any]) -> Answer[Any]:
-        if stop.is_set():
-            raise _Stopped
-        try:
-            return client.request(endpoint, params, refresh=True)
-        except BaseException as error:
-            # KeyboardInterrupt, SystemExit, a 401 or 403: no worker starts another call
-            if not isinstance(error, Exception) or isinstance(error, STOPPING_ERRORS):
-                stop.set()
-            raise
-
-    executor = concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(missing)))
-    try:
-        futures = {executor.submit(answer, calls[index].params): index for index in missing}
-        for future in concurrent.futures.as_completed(futures):
-            index = futures[future]
-            call = calls[index]
-            try:
-                answer_of_call = future.result()
-            except _Stopped:
-                continue  # the interrupt itself is raised from its own call
-            except STOPPING_ERRORS:
-                raise  # the token or its permission: every other call would fail the same way
-            except MetricsError as error:
-                stats.failed += 1
-                stats.failures.append(BucketFailure(call.bucket, call.group, error))
-                message = f"{type(error).__name__}: {error}"
-                results[index] = Row(call.bucket, call.group, None, message)
-            else:
-                stats.from_cache += answer_of_call.from_cache
-                stats.fetched += not answer_of_call.from_cache
-                stats.requests += answer_of_call.attempts
-                results[index] = Row(call.bucket, call.group, answer_of_call.data)
-            advance(1)
-    finally:
-        stop.set()
-        executor.shutdown(wait=True, cancel_futures=True)

@@ -432,22 +432,26 @@ def test_the_token_is_not_in_the_cache_files(server: DemoServer, tmp_path: Path)
 
 
 def test_an_interrupted_fetch_resumes_with_only_the_missing_buckets(
-    server: DemoServer, tmp_path: Path
+    demo_api: DemoAPI, tmp_path: Path
 ) -> None:
-    client = client_for(server, tmp_path)
+    # Progress is reported a few times a second, so the calls take long enough (43 calls on 4
+    # workers at 50 ms: about 0.55 s) for an interrupt at half of them to leave some unsent.
+    with DemoServer(demo_api, latency=0.05) as server:
+        client = client_for(server, tmp_path)
 
-    def interrupt(done: int, total: int) -> None:
-        if done == total // 2:
-            raise KeyboardInterrupt
+        def interrupt(done: int, total: int) -> None:
+            if done == total // 2:
+                raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
-        mt.fetch_series(
-            client, "2026-01-05", "2026-11-02", "week", workers=4, on_progress=interrupt
-        )
-    first = server.request_count
-    assert 0 < first < 43
-    frame = mt.fetch_series(client_for(server, tmp_path), "2026-01-05", "2026-11-02", "week")
-    assert server.request_count == 43
+        with pytest.raises(KeyboardInterrupt):
+            mt.fetch_series(
+                client, "2026-01-05", "2026-11-02", "week", workers=4, on_progress=interrupt
+            )
+        first = server.request_count
+        assert 0 < first < 43
+        resumed = client_for(server, tmp_path)
+        frame = mt.fetch_series(resumed, "2026-01-05", "2026-11-02", "week")
+        assert server.request_count == 43
     assert frame.attrs["fetch_stats"].from_cache == first
     assert len(frame) == 43 and not frame["failed"].any()
 

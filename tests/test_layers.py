@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("frequencies", "buckets"),
     ("_endpoints", "cache", "_wire", "_transport"),
     ("directory", "combine", "labels"),
-    ("frames", "summaries", "_request_path", "export"),
+    ("frames", "summaries", "_request_path", "export", "_calls"),
     ("fetch", "_base_client"),
     ("client",),
     ("charts", "widgets", "report", "cli"),
