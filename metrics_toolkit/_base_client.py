@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
     from .demo import DemoAPI
 
-__all__ = ["BaseClient"]
+__all__ = ["BaseClient", "demo_now"]
 
 ModelT = TypeVar("ModelT", bound=APIModel)
 ItemT = TypeVar("ItemT", bound=APIModel)
@@ -62,6 +62,36 @@ ClientT = TypeVar("ClientT", bound="BaseClient")
 #: Most pages read from one list (a million entries at 200 a page): a list that goes on beyond
 #: is a server that never ends its pagination.
 MAX_PAGES = 5_000
+
+
+def demo_now(value: TimeLike, name: str = "now") -> dt.datetime:
+    """The demo's "now", checked: tz-aware (naive values are UTC), after its first day.
+
+    Parameters
+    ----------
+    value : datetime, date, str, pandas.Timestamp or int
+        The time (ISO 8601 for a string, Unix seconds for an int).
+    name : str, default "now"
+        The parameter's name in the message (``"--now"`` for the command line).
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``name``, when ``value`` is unreadable or not after
+        :data:`metrics_toolkit.demo.FIRST_DAY`, 00:00 UTC, where the demo's history begins.
+    """
+    from .demo import FIRST_DAY
+
+    stamp = to_timestamp(value, name)
+    first = pd.Timestamp(FIRST_DAY, tz="UTC")
+    if stamp <= first:
+        raise InvalidParameterError(
+            name,
+            f"{stamp:%Y-%m-%d %H:%M} UTC is not after the demo's first day, {FIRST_DAY:%A} "
+            f"{FIRST_DAY.day} {FIRST_DAY:%B %Y} (00:00 UTC), where its history begins; "
+            "give a later time, or leave it out for the last whole hour",
+        )
+    return stamp.to_pydatetime()
 
 
 class BaseClient:
@@ -114,7 +144,7 @@ class BaseClient:
             raise InvalidParameterError(
                 "transport", f"got {type(transport).__name__}; expected a requests BaseAdapter"
             )
-        self._is_demo = False
+        self._demo_api: DemoAPI | None = None
         self._directory: tuple[float, Directory] | None = None
         self._directory_lock = threading.Lock()
         self._path = RequestPath(
@@ -151,18 +181,25 @@ class BaseClient:
         api : DemoAPI, optional
             The simulator to answer from; default a new one over ``generate_enterprise(seed)``.
         now : datetime, date, str, pandas.Timestamp or int, optional
-            The demo's "now", where its year of sessions ends (naive values are UTC; default:
-            the last whole hour). Fix it to make the numbers the same on any day.
+            The demo's "now" (naive values are UTC; default: the last whole hour): its history
+            begins on :data:`metrics_toolkit.demo.FIRST_DAY` (Monday 1 December 2025, 00:00
+            UTC) and ends at ``now``, which must be after that. A past day reads the same
+            whatever ``now`` is; fix ``now`` to make the open weeks the same on any day too.
         seed : int, optional
             Seed of the synthetic enterprise.
         **settings
             Other :class:`MetricsClient` settings. Answers are kept in memory unless
             ``cache_dir`` is given.
+
+        Raises
+        ------
+        InvalidParameterError
+            Naming ``now``, when it is unreadable or not after the demo's first day.
         """
         from .demo import DEMO_API_KEY, DEMO_BASE_URL, DemoAdapter, DemoAPI, generate_enterprise
 
         if api is None:
-            end = None if now is None else to_timestamp(now, "now").to_pydatetime()
+            end = None if now is None else demo_now(now)
             options: dict[str, Any] = {"end": end}
             if seed is not None:
                 options["seed"] = seed
@@ -175,7 +212,7 @@ class BaseClient:
         client = cls(
             DEMO_API_KEY, base_url=DEMO_BASE_URL, transport=DemoAdapter(demo_api), **settings
         )
-        client._is_demo = True
+        client._demo_api = demo_api
         if in_memory:
             client.cache_enabled = True
             client._path.store = AnswerStore(None)
@@ -200,7 +237,7 @@ class BaseClient:
     @property
     def is_demo(self) -> bool:
         """Whether this client answers from the synthetic demo enterprise (in-process)."""
-        return self._is_demo
+        return self._demo_api is not None
 
     def now(self) -> pd.Timestamp:
         """The current time as this client sees it (tz-aware, UTC)."""
@@ -331,7 +368,9 @@ class BaseClient:
         self.close()
 
     def __repr__(self) -> str:
-        key = "set" if self._api_key else "not set"
+        """``MetricsClient(base_url=..., api_key=<set>, cache=...)``; for the demo
+        ``MetricsClient(demo, seed=..., now='2026-12-02T03:00Z', cache='memory')``. Never
+        the token."""
         store = self._path.store
         if store is None:
             cache = "off"
@@ -339,6 +378,10 @@ class BaseClient:
             cache = "memory"
         else:
             cache = str(self.cache_dir or "default")
+        if self._demo_api is not None:
+            seed, now = self._demo_api.enterprise.seed, self.now()
+            return f"MetricsClient(demo, seed={seed}, now='{now:%Y-%m-%dT%H:%M}Z', cache={cache!r})"
+        key = "set" if self._api_key else "not set"
         return f"MetricsClient(base_url={self.base_url!r}, api_key=<{key}>, cache={cache!r})"
 
     __str__ = __repr__

@@ -379,8 +379,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     """Serve the synthetic demo API over HTTP on 127.0.0.1 until Ctrl-C."""
+    from ._base_client import demo_now
     from .demo import DEFAULT_SEED, FaultPlan, serve_forever
-    from .params import to_timestamp
 
     if not 0.0 <= args.fault_rate <= 1.0:
         raise InvalidParameterError("--fault-rate", f"got {args.fault_rate}; expected 0 to 1")
@@ -395,7 +395,7 @@ def _serve(args: argparse.Namespace) -> int:
         drop_connection=share,
         truncated_json=share,
     )
-    now = to_timestamp(args.now, "--now").to_pydatetime() if args.now else None
+    now = demo_now(args.now, "--now") if args.now else None
     serve_forever(
         port=args.port,
         latency=args.latency_ms / 1000.0,

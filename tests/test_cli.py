@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import metrics_toolkit as mt
-from metrics_toolkit import cli, report
+from metrics_toolkit import cli, demo, report
 from metrics_toolkit.demo import DEMO_API_KEY, DemoServer
 from metrics_toolkit.errors import FetchError, status_error
 from metrics_toolkit.fetch import BucketFailure
@@ -315,6 +315,20 @@ def test_the_demo_banner_does_not_claim_the_key_is_unset(
     for text in (str(shown), shown.html):
         assert "Synthetic demo data" in text and "--demo" in text
         assert "not set" not in text
+
+
+def test_serve_demo_before_the_first_day_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def serve(**options: object) -> None:
+        raise AssertionError(f"served with {options}")
+
+    monkeypatch.setattr(demo, "serve_forever", serve)
+    assert cli.main(["serve-demo", "--port", "0", "--now", "2025-06-01"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("metrics-toolkit: error: --now: 2025-06-01 00:00 UTC is not after")
+    assert "Monday 1 December 2025" in err
 
 
 def test_report_weeks_out_of_range_says_1_to_max(capsys: pytest.CaptureFixture[str]) -> None:

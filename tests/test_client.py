@@ -15,8 +15,10 @@ from requests.adapters import BaseAdapter
 import metrics_toolkit as mt
 from metrics_toolkit.client import SESSION_METRICS
 from metrics_toolkit.demo import (
+    DEFAULT_SEED,
     DEMO_API_KEY,
     DEMO_KEY_WITHOUT_PERMISSIONS,
+    FIRST_DAY,
     DemoAPI,
     DemoServer,
     FaultPlan,
@@ -437,6 +439,33 @@ def test_the_demo_client_needs_no_key_and_no_network() -> None:
     metrics = client.session_metrics(WEEK_START, WEEK_END)
     assert metrics.sessions_created_count > 0
     assert "memory" in repr(client)
+
+
+def test_a_demo_client_says_it_is_the_demo_in_its_repr() -> None:
+    client = mt.MetricsClient.demo(now=NOW, seed=7)
+    assert (
+        repr(client)
+        == str(client)
+        == "MetricsClient(demo, seed=7, now='2026-11-25T03:00Z', cache='memory')"
+    )
+    assert DEMO_API_KEY not in repr(client) and "api_key" not in repr(client)
+    assert f"seed={DEFAULT_SEED}," in repr(mt.MetricsClient.demo(now=NOW, cache=False))
+    live = mt.MetricsClient(DEMO_API_KEY, base_url="https://api.example.com", cache=False)
+    assert repr(live) == (
+        "MetricsClient(base_url='https://api.example.com', api_key=<set>, cache='off')"
+    )
+
+
+@pytest.mark.parametrize("now", ["2025-06-01", FIRST_DAY, dt.datetime(2025, 11, 30, 23, 59)])
+def test_a_demo_before_its_first_day_is_refused_naming_it(now: Any) -> None:
+    with pytest.raises(mt.InvalidParameterError) as caught:
+        mt.MetricsClient.demo(now=now)
+    assert caught.value.parameter == "now"
+    first = f"{FIRST_DAY:%A} {FIRST_DAY.day} {FIRST_DAY:%B %Y}"
+    assert first == "Monday 1 December 2025"
+    assert f"is not after the demo's first day, {first} (00:00 UTC)" in str(caught.value)
+    start = dt.datetime.combine(FIRST_DAY, dt.time(0, 0, 1), tzinfo=dt.timezone.utc)
+    assert mt.MetricsClient.demo(now=start).now() == pd.Timestamp(start)  # one second of history
 
 
 def test_a_long_window_is_split_and_combined_exactly(demo_api: DemoAPI, server: DemoServer) -> None:
