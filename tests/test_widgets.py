@@ -837,3 +837,16 @@ def test_the_notebook_runs_over_the_demo(tmp_path: Path) -> None:
         if "application/vnd.jupyter.widget-view+json" in output.get("data", {})
     ]
     assert len(views) == 1, notebook.cells[-1].outputs
+
+
+def test_the_last_day_field_says_it_is_included(panel: MetricsPanel) -> None:
+    """The panel's end is a last day, included; the command line's --end is the next day."""
+    assert panel.end_picker.description == "Last day"
+    assert panel.end_picker.tooltip.startswith("included: data to the end of this day")
+    assert "--end is the next day" in panel.end_picker.tooltip
+    panel.start_picker.value = dt.date(2026, 10, 26)
+    panel.end_picker.value = dt.date(2026, 10, 31)
+    panel.freq_buttons.value = "day"
+    panel.apply()
+    assert panel.frame is not None
+    assert panel.frame["bucket_end"].iloc[-1] == pd.Timestamp("2026-11-01", tz="UTC")

@@ -92,7 +92,12 @@ class PanelControls:
         self._ids: tuple[str, ...] | None = None
         self.start_picker = _labelled(widgets.DatePicker, "mt-start", "From", NARROW)
         self.end_picker = _labelled(
-            widgets.DatePicker, "mt-end", "Through", NARROW, tooltip="the last day included"
+            widgets.DatePicker,
+            "mt-end",
+            "Last day",
+            NARROW,
+            tooltip="included: data to the end of this day (for the same range, the command "
+            "line's --end is the next day, which it does not include)",
         )
         self.freq_buttons = _control(
             widgets.ToggleButtons,
