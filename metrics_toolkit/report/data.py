@@ -69,7 +69,7 @@ def connect(
         Keep answers in the answer cache.
     cache_dir : str or pathlib.Path, optional
         Where the cache lives (default the user's cache directory). The demo's cache stays in
-        memory: its enterprise is generated anew every hour.
+        memory: its enterprise is generated in the process, up to the current hour.
 
     Raises
     ------
