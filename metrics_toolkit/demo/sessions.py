@@ -6,7 +6,12 @@ launched mid-year, large sessions that cost more ACUs and merge less often. It a
 purpose, a Simpson's paradox between `SIMPSON_ORG_A` and `SIMPSON_ORG_B` (see
 `metrics_toolkit.demo.enterprise`).
 
-Each day's sessions are drawn from that day's own generator, so they are the same whatever
+Each session also has an id, the pull request it opened (or took over) and what happened to
+it (`metrics_toolkit.demo.prs`), and a category and subcategory
+(`metrics_toolkit.demo.categories`). Those draw from their own stream, `EVENT_STREAM`, so the
+sessions themselves are the ones drawn before they existed.
+
+Each day's sessions are drawn from that day's own generators, so they are the same whatever
 window is generated and whatever "now" is: a closed week never changes.
 
 Pure: numpy arrays, no I/O. Timestamps are Unix seconds, UTC.
@@ -19,6 +24,7 @@ from typing import Final
 
 import numpy as np
 
+from metrics_toolkit.demo.categories import draw_session_categories
 from metrics_toolkit.demo.directory import (
     PLAYBOOKS,
     SERVICE_USERS,
@@ -29,6 +35,7 @@ from metrics_toolkit.demo.directory import (
     ServiceUser,
     headcounts,
 )
+from metrics_toolkit.demo.prs import PR_UNIFORM_COLUMNS, draw_pull_requests
 from metrics_toolkit.demo.rhythm import (
     DAILY_NOISE,
     HUMAN_HOURLY_PROFILE,
@@ -47,11 +54,17 @@ from metrics_toolkit.demo.rhythm import (
     year_fraction,
 )
 
-__all__ = ["SessionLog", "make_sessions"]
+__all__ = ["SessionLog", "make_sessions", "session_id"]
 
 SESSION_STREAM: Final = 1
 """The session log draws from ``numpy.random.default_rng([seed, SESSION_STREAM])`` (who is busier
 than whom) and from ``day_generator(seed, SESSION_STREAM, day)`` (each day's sessions)."""
+EVENT_STREAM: Final = 3
+"""Each session's id, PR and category draw from ``day_generator(seed, EVENT_STREAM, day)``.
+
+Streams 0, 1 and 2 of the same seed draw the directory, the sessions and the searches."""
+SESSION_ID_PREFIX: Final = "devin-"
+"""A session's id is this prefix and 16 hexadecimal digits (`session_id`)."""
 
 ORIGINS: Final = (
     "api",
@@ -117,6 +130,10 @@ SERVICE_ORIGIN_MIX: Final = (0.55, 0.38, 0.07, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 _TIME_IN_HOUR, _CREATOR, _ORIGIN, _SIZE, _SEARCH, _MERGED, _PLAYBOOK, _USES_PLAYBOOK = range(8)
 _UNIFORM_COLUMNS: Final = 8
 _ACUS, _DURATION = range(2)
+# The columns of the uniform numbers each session draws from `EVENT_STREAM`: its PR's, then its
+# category's and subcategory's.
+_CATEGORY, _SUBCATEGORY = range(PR_UNIFORM_COLUMNS, PR_UNIFORM_COLUMNS + 2)
+_EVENT_COLUMNS: Final = PR_UNIFORM_COLUMNS + 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,6 +165,20 @@ class SessionLog:
         consumption is linear in between).
     merged_at : int64 array
         When its pull request was merged, Unix seconds, or `NEVER_MERGED`.
+    session_key : int64 array
+        The session's id as a number (>= 0): its id is `session_id` of it.
+    pr_at : int64 array
+        When the session opened its pull request (or took one over), Unix seconds, after
+        `created_at` and before the PR's merge or close; `metrics_toolkit.demo.prs.NO_PR`
+        when it has none. A session with a merge always has one.
+    pr_closed_at : int64 array
+        When that PR was closed without being merged, Unix seconds, or
+        `metrics_toolkit.demo.prs.NEVER_CLOSED` (merged, still open, or no PR).
+    pr_taken_over : bool array
+        Whether that PR was taken over (Devin pushed to a PR it did not create).
+    category_code, subcategory_code : int8 arrays
+        Indices into `metrics_toolkit.demo.categories.category_names()` and
+        `subcategories()`.
     """
 
     created_at: IntArray
@@ -161,9 +192,36 @@ class SessionLog:
     acus: FloatArray
     acus_done_at: IntArray
     merged_at: IntArray
+    session_key: IntArray
+    pr_at: IntArray
+    pr_closed_at: IntArray
+    pr_taken_over: BoolArray
+    category_code: CodeArray
+    subcategory_code: CodeArray
 
     def __len__(self) -> int:
         return int(self.created_at.shape[0])
+
+    def session_id(self, position: int) -> str:
+        """The id of the session at `position` (0 .. len - 1): ``devin-`` and 16 hex digits."""
+        return session_id(int(self.session_key[position]))
+
+    def position_of(self, session_id: str) -> int | None:
+        """The position of the session whose id is `session_id`, or None if there is none."""
+        digits = session_id.removeprefix(SESSION_ID_PREFIX)
+        if digits == session_id or len(digits) != 16:
+            return None
+        try:
+            key = int(digits, 16)
+        except ValueError:
+            return None
+        found = np.flatnonzero(self.session_key == key)
+        return int(found[0]) if found.shape[0] else None
+
+
+def session_id(session_key: int) -> str:
+    """The id of the session whose key is `session_key` (0 <= key < 2**63)."""
+    return f"{SESSION_ID_PREFIX}{session_key:016x}"
 
 
 def make_sessions(
@@ -178,7 +236,8 @@ def make_sessions(
     """Draw every session created in the half-open window [`start`, `end`), Unix seconds.
 
     Each day's sessions are a function of `seed` and that day's date alone (they draw from
-    ``day_generator(seed, SESSION_STREAM, day)``; who is busier than whom is drawn once, from
+    ``day_generator(seed, SESSION_STREAM, day)``, their ids, PRs and categories from
+    ``day_generator(seed, EVENT_STREAM, day)``; who is busier than whom is drawn once, from
     ``numpy.random.default_rng([seed, SESSION_STREAM])``): `start` and `end` only cut the log,
     so a day reads the same whatever the window.
 
@@ -214,6 +273,13 @@ def make_sessions(
     uniform = np.concatenate([day.uniform for day in drawn])
     normal = np.concatenate([day.normal for day in drawn])
     exponential = np.concatenate([day.exponential for day in drawn])
+    events = [
+        _draw_events(day_generator(seed, EVENT_STREAM, int(day)), int(drawn[i].counts.sum()))
+        for i, day in enumerate(days)
+    ]
+    event_uniform = np.concatenate([uniform for uniform, _, _ in events])
+    close_lag = np.concatenate([lag for _, lag, _ in events])
+    session_key = np.concatenate([key for _, _, key in events])
 
     # Rows come day by day, people's hours 0-23 then the service users' hours 0-23.
     hour_starts = days[:, None] * SECONDS_PER_DAY + np.arange(24) * SECONDS_PER_HOUR
@@ -279,6 +345,19 @@ def make_sessions(
         org_index,
     )
 
+    prs = draw_pull_requests(
+        event_uniform[:, :PR_UNIFORM_COLUMNS],
+        close_lag,
+        created_at,
+        duration,
+        merged_at,
+        size_code,
+        NEVER_MERGED,
+    )
+    category_code, subcategory_code = draw_session_categories(
+        event_uniform[:, _CATEGORY], event_uniform[:, _SUBCATEGORY], size_code
+    )
+
     # Cut the window, then sort by creation (stable: the same day gives the same order).
     inside = np.flatnonzero((created_at >= start) & (created_at < end))
     rows = inside[np.argsort(created_at[inside], kind="stable")]
@@ -294,6 +373,12 @@ def make_sessions(
         acus=frozen(acus[rows].astype(np.float64)),
         acus_done_at=frozen((created_at + duration)[rows]),
         merged_at=frozen(merged_at[rows].astype(np.int64)),
+        session_key=frozen(session_key[rows]),
+        pr_at=frozen(prs.pr_at[rows]),
+        pr_closed_at=frozen(prs.pr_closed_at[rows]),
+        pr_taken_over=frozen(prs.pr_taken_over[rows]),
+        category_code=frozen(category_code[rows].astype(np.int8)),
+        subcategory_code=frozen(subcategory_code[rows].astype(np.int8)),
     )
 
 
@@ -321,6 +406,15 @@ def _draw_day(rng: np.random.Generator, human: FloatArray, service: FloatArray) 
         uniform=rng.random((n, _UNIFORM_COLUMNS)),
         normal=rng.standard_normal((n, 2)),
         exponential=rng.standard_exponential(n),
+    )
+
+
+def _draw_events(rng: np.random.Generator, n: int) -> tuple[FloatArray, FloatArray, IntArray]:
+    """The event draws of one day's `n` sessions: uniforms, close lags and id keys."""
+    return (
+        rng.random((n, _EVENT_COLUMNS)),
+        rng.standard_exponential(n),
+        rng.integers(0, np.iinfo(np.int64).max, size=n, dtype=np.int64),
     )
 
 
