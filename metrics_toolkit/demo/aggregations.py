@@ -17,15 +17,17 @@ import numpy.typing as npt
 
 from metrics_toolkit.demo.enterprise import DemoEnterprise
 from metrics_toolkit.demo.protocol import JsonObject, clip_int64
-from metrics_toolkit.demo.rhythm import IntArray
+from metrics_toolkit.demo.rhythm import FloatArray, IntArray
 from metrics_toolkit.demo.sessions import MAX_DURATION_SECONDS, NO_INDEX, ORIGINS, SIZES
 
-__all__ = ["MetricsAggregator"]
+__all__ = ["MetricsAggregator", "created_window", "lookup_mask"]
 
 _CODE_SHAPE: Final = (len(SIZES), len(ORIGINS), 2, 2, 2)
 _N_CODES: Final = len(SIZES) * len(ORIGINS) * 2 * 2 * 2
 
 Mask = npt.NDArray[np.bool_]
+Rows = slice | IntArray
+"""Rows of the session log: a window (slice) or positions (int array)."""
 
 
 class MetricsAggregator:
@@ -39,14 +41,14 @@ class MetricsAggregator:
 
     def __init__(self, enterprise: DemoEnterprise) -> None:
         self.enterprise = enterprise
-        self._user_positions = {user.user_id: i for i, user in enumerate(enterprise.users)}
-        self._service_user_positions = {
+        self.user_positions = {user.user_id: i for i, user in enumerate(enterprise.users)}
+        self.service_user_positions = {
             su.service_user_id: i for i, su in enumerate(enterprise.service_users)
         }
-        self._org_positions = {o.org_id: i for i, o in enumerate(enterprise.organizations)}
-        self._playbook_positions = {p.playbook_id: i for i, p in enumerate(enterprise.playbooks)}
+        self.org_positions = {o.org_id: i for i, o in enumerate(enterprise.organizations)}
+        self.playbook_positions = {p.playbook_id: i for i, p in enumerate(enterprise.playbooks)}
         log = enterprise.sessions
-        self._acus_per_second = log.acus / (log.acus_done_at - log.created_at)
+        self.acus_per_second = log.acus / (log.acus_done_at - log.created_at)
         # One code per session for what is fixed at creation: size, origin, playbook, search.
         self._creation_code = (
             (log.size_code.astype(np.intp) * len(ORIGINS) + log.origin_code) * 2
@@ -71,8 +73,8 @@ class MetricsAggregator:
         See `DemoAPI.session_metrics` for the parameters; every time is Unix seconds.
         """
         log = self.enterprise.sessions
-        window = _window(log.created_at, now, time_after, time_before)
-        mask = self._session_mask(window, user_ids, service_user_ids, org_ids, playbook_id)
+        window = created_window(log.created_at, now, time_after, time_before)
+        mask = self.session_mask(window, user_ids, service_user_ids, org_ids, playbook_id)
         codes = self._creation_code[window] * 2 + (log.merged_at[window] <= now)
         if mask is not None:
             codes = codes[mask]
@@ -107,37 +109,48 @@ class MetricsAggregator:
         finished = log.acus[window.start : split]
         running = slice(split, window.stop)
         consumed = np.minimum(
-            log.acus[running], (now - log.created_at[running]) * self._acus_per_second[running]
+            log.acus[running], (now - log.created_at[running]) * self.acus_per_second[running]
         )
         if mask is None:
             return float(finished.sum() + consumed.sum())
         cut = split - window.start
         return float(finished[mask[:cut]].sum() + consumed[mask[cut:]].sum())
 
-    def _session_mask(
+    def consumed_acus(self, now: int, rows: Rows) -> FloatArray:
+        """ACUs each session of `rows` had consumed by `now` (linear over its run, >= 0)."""
+        log = self.enterprise.sessions
+        elapsed = np.maximum(now - log.created_at[rows], 0)
+        consumed: FloatArray = np.minimum(log.acus[rows], elapsed * self.acus_per_second[rows])
+        return consumed
+
+    def session_mask(
         self,
-        window: slice,
+        rows: Rows,
         user_ids: Iterable[str] | None,
         service_user_ids: Iterable[str] | None,
         org_ids: Iterable[str] | None,
         playbook_id: str | None,
     ) -> Mask | None:
+        """Which sessions of `rows` match every filter given (None: no filter at all).
+
+        Filters take ids: None means no filter, an empty list or unknown ids match nothing.
+        """
         log = self.enterprise.sessions
         mask: Mask | None = None
         filters = (
-            (user_ids, log.user_index, self._user_positions),
-            (service_user_ids, log.service_user_index, self._service_user_positions),
-            (org_ids, log.org_index, self._org_positions),
+            (user_ids, log.user_index, self.user_positions),
+            (service_user_ids, log.service_user_index, self.service_user_positions),
+            (org_ids, log.org_index, self.org_positions),
             (
                 None if playbook_id is None else [playbook_id],
                 log.playbook_index,
-                self._playbook_positions,
+                self.playbook_positions,
             ),
         )
         for ids, values, positions in filters:
             if ids is None:
                 continue
-            matches = _lookup(ids, positions)[values[window]]
+            matches = lookup_mask(ids, positions)[values[rows]]
             mask = matches if mask is None else mask & matches
         return mask
 
@@ -151,22 +164,22 @@ class MetricsAggregator:
         See `DemoAPI.search_metrics` for the parameters; every time is Unix seconds.
         """
         log = self.enterprise.searches
-        window = _window(log.created_at, now, time_after, time_before)
+        window = created_window(log.created_at, now, time_after, time_before)
         if org_ids is None:
             count = window.stop - window.start
         else:
-            count = int(_lookup(org_ids, self._org_positions)[log.org_index[window]].sum())
+            count = int(lookup_mask(org_ids, self.org_positions)[log.org_index[window]].sum())
         return {"searches_created_count": count}
 
 
-def _window(created_at: IntArray, now: int, time_after: int, time_before: int) -> slice:
+def created_window(created_at: IntArray, now: int, time_after: int, time_before: int) -> slice:
     """The rows of a log sorted by `created_at` created in [time_after, min(time_before, now))."""
     low = int(np.searchsorted(created_at, clip_int64(time_after), side="left"))
     high = int(np.searchsorted(created_at, clip_int64(min(time_before, now)), "left"))
     return slice(low, max(low, high))
 
 
-def _lookup(ids: Iterable[str], positions: Mapping[str, int]) -> Mask:
+def lookup_mask(ids: Iterable[str], positions: Mapping[str, int]) -> Mask:
     """True at the index of each known id of `ids`.
 
     One slot more than there are entities: the last one stands for `NO_INDEX` (-1) and stays
