@@ -570,7 +570,7 @@ def test_custom_tokens(enterprise: DemoEnterprise) -> None:
 def test_unknown_path_gets_404_and_other_methods_405(api: DemoAPI) -> None:
     for path in [
         "/",
-        "/v3/enterprise/metrics/prs",
+        "/v3/enterprise/metrics/unknown",
         "/v3beta1/enterprise/metrics/sessions",
         METRICS + "/",
     ]:

@@ -1,8 +1,9 @@
 """The HTTP side of the simulator: reading query strings and headers, writing JSON answers.
 
 Parameters are read the way FastAPI reads them: a scalar takes the last value of a repeated key,
-a list takes repeated keys and comma-joined values alike, integers and booleans are parsed by
-pydantic v2 so that a 422 carries pydantic's ``type``, ``msg`` and ``input``. Errors are
+a list takes repeated keys and comma-joined values alike (or only one of the two, in a strict
+`ListFormat`), integers and booleans are parsed by pydantic v2 so that a 422 carries pydantic's
+``type``, ``msg`` and ``input``. Errors are
 collected, not raised one by one, so one 422 lists every bad parameter in declaration order.
 """
 
@@ -12,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import parse_qsl
 
 import numpy as np
@@ -42,6 +43,17 @@ _INTEGER: Final = TypeAdapter(int)
 Query = dict[str, list[str]]
 """A parsed query string: every value of each key, in order."""
 JsonObject = dict[str, Any]
+ListFormat = Literal["any", "repeat", "comma"]
+"""How a list parameter is read from the query string:
+
+- ``"any"``: repeated keys (``a=1&a=2``) and comma-joined values (``a=1,2``) alike, as the demo
+  does by default;
+- ``"repeat"``: repeated keys only; a comma-joined value is one id (``a=1,2`` is the id
+  ``"1,2"``), as FastAPI reads a list;
+- ``"comma"``: one comma-joined value; of repeated keys only the last one counts, as FastAPI
+  reads a scalar (the way a server expecting Cognition's SDK would).
+"""
+LIST_FORMATS: Final[tuple[ListFormat, ...]] = ("any", "repeat", "comma")
 
 
 @dataclass(frozen=True)
@@ -90,11 +102,15 @@ def last(query: Query, name: str) -> str | None:
     return None if not values else values[-1]
 
 
-def id_list(query: Query, name: str) -> list[str] | None:
-    """A list parameter, as repeated keys (``a=1&a=2``), comma-joined (``a=1,2``) or both."""
+def id_list(query: Query, name: str, list_format: ListFormat = "any") -> list[str] | None:
+    """A list parameter, read as `list_format` says (see `ListFormat`); None when absent."""
     values = query.get(name)
     if values is None:
         return None
+    if list_format == "repeat":
+        return list(values)
+    if list_format == "comma":
+        values = values[-1:]
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 

@@ -40,11 +40,14 @@ from metrics_toolkit.demo.faults import (
     html_response,
     text_response,
 )
+from metrics_toolkit.demo.protocol import ListFormat
 from metrics_toolkit.demo.simulator import (
     DEMO_API_KEY,
+    DEMO_ORG_API_KEY,
     SESSION_METRICS_PATH,
     DemoAPI,
     DemoResponse,
+    check_list_format,
 )
 
 DEFAULT_HOST: Final = "127.0.0.1"
@@ -70,11 +73,14 @@ class DemoServer:
         Seconds added to every request before it is answered.
     faults : FaultPlan, optional
         Faults to inject; None injects none.
+    list_format : {"any", "repeat", "comma"}, optional
+        How list parameters are read (see `metrics_toolkit.demo.protocol.ListFormat`).
+        Default: the api's own `DemoAPI.list_format`.
 
     Raises
     ------
     ValueError
-        If `host` is not a loopback address or `latency` is negative.
+        If `host` is not a loopback address, `latency` is negative or `list_format` unknown.
 
     Examples
     --------
@@ -99,10 +105,12 @@ class DemoServer:
         port: int = 0,
         latency: float = 0.0,
         faults: FaultPlan | None = None,
+        list_format: ListFormat | None = None,
     ) -> None:
         _check_loopback(host)
         if latency < 0:
             raise ValueError(f"latency must not be negative, got {latency}")
+        self.list_format = None if list_format is None else check_list_format(list_format)
         self.api = api
         self.host = host
         self.port = port
@@ -232,7 +240,9 @@ class _Handler(BaseHTTPRequestHandler):
         if plan is not None and plan.fails_permanently(parts.path, parts.query):
             self._write(text_response(HTTPStatus.INTERNAL_SERVER_ERROR))
             return
-        answer = demo.api.handle(self.command, parts.path, parts.query, dict(self.headers))
+        answer = demo.api.handle(
+            self.command, parts.path, parts.query, dict(self.headers), list_format=demo.list_format
+        )
         self._write_with_fault(answer, fault, parts.path, plan)
 
     def _write_with_fault(
@@ -302,6 +312,7 @@ def serve_forever(
     host: str = DEFAULT_HOST,
     out: TextIO | None = None,
     stop: threading.Event | None = None,
+    list_format: ListFormat = "any",
 ) -> None:
     """Serve the demo API until Ctrl-C (or until `stop` is set), printing how to reach it.
 
@@ -327,15 +338,26 @@ def serve_forever(
         Where to print the URL and the API key. Default: standard output.
     stop : threading.Event, optional
         Stop when this event is set (for tests); Ctrl-C always stops.
+    list_format : {"any", "repeat", "comma"}
+        How list parameters are read: repeated keys and comma-joined values alike (default),
+        or strictly one of the two (see `metrics_toolkit.demo.protocol.ListFormat`).
     """
     stream = sys.stdout if out is None else out
     enterprise = generate_enterprise(seed=seed, end=now, days=days)
-    api = DemoAPI(enterprise)
+    api = DemoAPI(enterprise, list_format=list_format)
     with DemoServer(api, host=host, port=port, latency=latency, faults=faults) as server:
         print(f"Demo Devin API serving at {server.url}", file=stream)
         print(
             f"API key: {DEMO_API_KEY}  (header 'Authorization: Bearer {DEMO_API_KEY}')", file=stream
         )
+        first_org = enterprise.organizations[0]
+        print(
+            f"Organization API key: {DEMO_ORG_API_KEY}  (scoped to {first_org.name}, "
+            f"{first_org.org_id}: /v3/organizations/{first_org.org_id}/...)",
+            file=stream,
+        )
+        if list_format != "any":
+            print(f"List parameters: {list_format} format only", file=stream)
         first = datetime.fromtimestamp(enterprise.start, tz=timezone.utc)
         print(
             f"{len(enterprise.sessions)} sessions since {first:%Y-%m-%d %H:%M} UTC (windows "
