@@ -236,6 +236,16 @@ def test_formulas_need_no_network_to_render(path: Path) -> None:
             assert not re.search(r"\$\$|\\frac|\\sqrt|\$[^$\n]+\$", cell.source), cell.id
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
+def test_a_minimum_of_sessions_is_the_one_the_report_and_charts_use(path: Path) -> None:
+    """A lesson that keeps groups with enough sessions reads ``report.MIN_SESSIONS``: one
+    threshold for the report's ranking, the charts' hollow points and the lessons."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        literal = re.search(r"sessions_created_count\"\]\s*>=?\s*\d", cell.source)
+        assert literal is None, f"{cell.id}: {literal.group(0)!r}; use report.MIN_SESSIONS"
+
+
 @pytest.mark.parametrize(
     "path", [p for p in NOTEBOOKS if p.name != "weekly_report.ipynb"], ids=notebook_id
 )
