@@ -21,6 +21,7 @@ from ._constants import (
     DEFAULT_BACKOFF,
     DEFAULT_BASE_URL,
     DEFAULT_DIRECTORY_TTL,
+    DEFAULT_LIST_FORMAT,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ENV_API_KEY,
@@ -30,6 +31,7 @@ from ._constants import (
 from ._endpoints import Answer, Endpoint
 from ._request_path import RequestPath
 from ._transport import Transport
+from ._vocabulary import LIST_FORMATS
 from .cache import AnswerStore, CachePolicy, account_fingerprint, default_cache_dir
 from .directory import Directory
 from .errors import InvalidParameterError, ResponseValidationError
@@ -40,6 +42,7 @@ from .params import (
     check_directory,
     check_duration,
     check_flag,
+    check_ids,
     check_now,
     check_positive_int,
     check_positive_number,
@@ -115,6 +118,8 @@ class BaseClient:
         directory_ttl: dt.timedelta = DEFAULT_DIRECTORY_TTL,
         max_window: dt.timedelta | None = None,
         transport: BaseAdapter | None = None,
+        org_id: str | None = None,
+        list_format: str = DEFAULT_LIST_FORMAT,
     ) -> None:
         self._api_key = api_key if api_key is not None else os.environ.get(ENV_API_KEY) or None
         self.base_url = check_base_url(base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
@@ -144,6 +149,7 @@ class BaseClient:
             raise InvalidParameterError(
                 "transport", f"got {type(transport).__name__}; expected a requests BaseAdapter"
             )
+        self.org_id, self.list_format = _scope_settings(org_id, list_format)
         self._demo_api: DemoAPI | None = None
         self._directory: tuple[float, Directory] | None = None
         self._directory_lock = threading.Lock()
@@ -163,6 +169,8 @@ class BaseClient:
             now_seconds=self._now_seconds,
             directory_ttl=self.directory_ttl,
             max_window=max_window,
+            list_format=self.list_format,
+            org_id=self.org_id,
         )
 
     @classmethod
@@ -326,7 +334,8 @@ class BaseClient:
         endpoint : Endpoint
             What to call and how to parse and combine it.
         params : mapping
-            Query parameters; lists are sent as repeated keys. A ``time_before`` (Unix seconds)
+            Query parameters and the path's placeholders (``org_id``, ...); at organization
+            scope a call goes to the organization's path. A ``time_before`` (Unix seconds)
             decides how long the answer is kept (see :class:`~metrics_toolkit.cache.CachePolicy`).
         refresh : bool, default False
             Do not read the store (the fresh answer is stored).
@@ -388,3 +397,19 @@ class BaseClient:
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("MetricsClient cannot be pickled (it holds a token and open connections)")
+
+
+def _scope_settings(org_id: Any, list_format: Any) -> tuple[str | None, str]:
+    """``org_id`` (None, or one id without a comma, space or control character) and
+    ``list_format`` (one of ``LIST_FORMATS``), checked."""
+    if list_format not in LIST_FORMATS:
+        raise InvalidParameterError(
+            "list_format", f"got {list_format!r}; expected one of {', '.join(LIST_FORMATS)}"
+        )
+    if org_id is None:
+        return None, list_format
+    if not isinstance(org_id, str):
+        raise InvalidParameterError("org_id", f"got {type(org_id).__name__}; expected one id")
+    ids = check_ids([org_id], "org_id")
+    assert ids is not None
+    return ids[0], list_format

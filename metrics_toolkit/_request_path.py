@@ -6,6 +6,8 @@ checks (done by the caller) -> window splitting -> answer store -> transport -> 
 metric: whether an answer is stored and for how long follows the endpoint's ``windowed`` flag
 and the :class:`~metrics_toolkit.cache.CachePolicy`; whether a long window is split follows
 its field rules, and the parts are combined by :func:`~metrics_toolkit.combine.combine_answers`.
+A path's placeholders (``{org_id}``, ``{user_id}``, ...) are filled from the call's parameters,
+and the query is written in the client's list format; the store's key is that whole URL.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from typing import Any, TypeVar
 
 import pydantic
 
-from ._endpoints import Answer, Endpoint
+from ._constants import DEFAULT_LIST_FORMAT
+from ._endpoints import Answer, Endpoint, scoped
 from ._transport import Transport
+from ._wire import with_query
 from .buckets import fixed_spans
 from .cache import AnswerStore, CachePolicy, cache_key
 from .combine import combine_answers
-from .errors import CacheWarning
+from .errors import CacheWarning, PermissionDeniedError
 from .models import APIModel
 
 __all__ = ["RequestPath"]
@@ -52,6 +56,12 @@ class RequestPath:
         How long answers of endpoints without a window (lists) are kept.
     max_window : datetime.timedelta, optional
         The longest window asked in one call.
+    list_format : {"repeat", "comma"}, default "repeat"
+        How list parameters are written: repeated keys or comma-joined.
+    org_id : str, optional
+        The organization the client is scoped to: each call is sent at that scope
+        (:func:`~metrics_toolkit._endpoints.scoped`; what exists only at enterprise scope is a
+        :class:`~metrics_toolkit.errors.ScopeError`, before any request). None: enterprise.
     """
 
     def __init__(
@@ -64,6 +74,8 @@ class RequestPath:
         now_seconds: Callable[[], int],
         directory_ttl: dt.timedelta,
         max_window: dt.timedelta | None,
+        list_format: str = DEFAULT_LIST_FORMAT,
+        org_id: str | None = None,
     ) -> None:
         self.transport = transport
         self.store = store
@@ -72,6 +84,8 @@ class RequestPath:
         self.now_seconds = now_seconds
         self.directory_ttl = directory_ttl
         self.max_window = max_window
+        self.list_format = list_format
+        self.org_id = org_id
         self._batches = 0
         self._batch_lock = threading.Lock()
 
@@ -80,6 +94,7 @@ class RequestPath:
     ) -> Answer[ModelT]:
         """The answer to one call: split into windows of at most ``max_window`` when the
         endpoint's answers combine, each from the store unless ``refresh``, else the server."""
+        endpoint, params = scoped(endpoint, params, self.org_id)
         windows = self._windows(endpoint, params)
         if len(windows) > 1:
             parts = [self.request(endpoint, window, refresh=refresh) for window in windows]
@@ -92,9 +107,17 @@ class RequestPath:
             [kept] = self.cached_many(endpoint, [params])
             if kept is not None:
                 return kept
-        sent = self.transport.get(
-            endpoint.path, params, model=endpoint.model, permission=endpoint.permission
-        )
+        try:
+            sent = self.transport.get(
+                self._target(endpoint, params),
+                {},
+                model=endpoint.model,
+                permission=endpoint.permission,
+            )
+        except PermissionDeniedError as error:
+            if len(endpoint.candidates) < 2:
+                raise
+            raise error.naming(endpoint.candidates) from None
         expire_after = self._expire_after(endpoint, params, self.now_seconds())
         if self.store is not None and expire_after is not None:
             self.store.put(self._key(endpoint, params), sent.body, expire_after)
@@ -111,6 +134,9 @@ class RequestPath:
         """
         if self.store is None:
             return [None] * len(queries)
+        if self.org_id is not None and queries:
+            pairs = [scoped(endpoint, query, self.org_id) for query in queries]
+            endpoint, queries = pairs[0][0], [query for _, query in pairs]
         now = self.now_seconds()
         parts = [
             [
@@ -168,11 +194,20 @@ class RequestPath:
             self.store.close()
         self.transport.close()
 
+    def _target(self, endpoint: Endpoint[Any], params: Mapping[str, Any]) -> str:
+        """The path and query sent: placeholders filled, lists in the client's format."""
+        path, query = endpoint.fill(params)
+        return with_query(path, query, self.list_format)
+
     def _key(self, endpoint: Endpoint[Any], params: Mapping[str, Any]) -> str:
-        """The store's key: the account, the URL and the query in sorted order (the same call
-        has the same key however its parameters were ordered)."""
-        query = repr(sorted(params.items()))
-        return cache_key(self.fingerprint, f"{self.transport.base_url}{endpoint.path}?{query}")
+        """The store's key: the account, the URL (placeholders filled) and the query in sorted
+        order (the same call has the same key however its parameters were ordered), and the
+        list format when lists are comma-joined (a server may read them otherwise)."""
+        path, query = endpoint.fill(params)
+        text = repr(sorted(query.items()))
+        if self.list_format != DEFAULT_LIST_FORMAT:
+            text += f"&list_format={self.list_format}"
+        return cache_key(self.fingerprint, f"{self.transport.base_url}{path}?{text}")
 
     def _expire_after(
         self, endpoint: Endpoint[Any], params: Mapping[str, Any], now: int

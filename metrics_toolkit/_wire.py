@@ -16,23 +16,56 @@ from urllib.request import getproxies_environment, proxy_bypass_environment  # t
 
 import urllib3
 
+from .errors import InvalidParameterError
+
 __all__ = ["environment_proxies", "pool_manager", "read_by", "same_origin", "with_query"]
 
 #: Bytes asked for per read of a body.
 _CHUNK = 1 << 16
 
 
-def with_query(url: str, params: Mapping[str, Any]) -> str:
-    """The URL as sent (lists as repeated keys), also quoted in messages.
+def with_query(url: str, params: Mapping[str, Any], list_format: str = "repeat") -> str:
+    """The URL as sent, also quoted in messages.
 
     Integers (the window) are written as they are; everything else is quoted as ``urlencode``
     would (this runs once per request: ``urlencode`` alone cost 30 µs of it).
+
+    Parameters
+    ----------
+    url : str
+        The URL without a query.
+    params : mapping
+        The query. A list or tuple is written as repeated keys (``user_ids=a&user_ids=b``), or
+        comma-joined (``user_ids=a,b``) with ``list_format="comma"``.
+    list_format : {"repeat", "comma"}, default "repeat"
+        How lists are written.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an item holding a comma in a comma-joined list (it would read as two).
+
+    Examples
+    --------
+    >>> with_query("/m", {"time_after": 0, "org_ids": ["org-1", "org-2"]}, "comma")
+    '/m?time_after=0&org_ids=org-1,org-2'
     """
     if not params:
         return url
     parts = []
     for name, value in params.items():
         key = quote_plus(str(name))
+        if list_format == "comma" and isinstance(value, list | tuple):
+            if not value:
+                continue
+            items = [str(item) for item in value]
+            if any("," in item for item in items):
+                raise InvalidParameterError(
+                    str(name),
+                    f"{items} holds an id with a comma, which a comma-joined list reads as two",
+                )
+            parts.append(f"{key}={','.join(map(quote_plus, items))}")
+            continue
         for item in value if isinstance(value, list | tuple) else (value,):
             text = str(item) if type(item) is int else quote_plus(str(item))
             parts.append(f"{key}={text}")

@@ -4,6 +4,7 @@
 
     MetricsError
     ├── InvalidParameterError (also ValueError)   bad input, refused before any request
+    │   └── ScopeError                            exists only at enterprise scope, or another org
     ├── InsecureTransportError (also ValueError)  the token would travel over plain http
     ├── APIConnectionError                        no HTTP answer: connection refused, dropped, ...
     │   └── APITimeoutError                       no answer within the client's timeout
@@ -62,6 +63,7 @@ __all__ = [
     "ReportExecutionError",
     "RequestValidationError",
     "ResponseValidationError",
+    "ScopeError",
     "ServerError",
     "TokenFormatWarning",
     "status_error",
@@ -130,6 +132,21 @@ class InvalidParameterError(MetricsError, ValueError):
         super().__init__(f"{parameter}: {message}")
 
 
+class ScopeError(InvalidParameterError):
+    """A call this client's scope cannot make, refused before any request: what exists only at
+    enterprise scope (billing cycles, sessions by category, the directory, a filter or a
+    breakdown by organization) from a client scoped to one organization, or another
+    organization's data.
+
+    Parameters
+    ----------
+    parameter : str
+        The parameter, or the client setting (``org_id``), that makes the call out of scope.
+    message : str
+        What exists where, and the client's scope.
+    """
+
+
 class InsecureTransportError(MetricsError, ValueError):
     """The token would be sent over plain ``http://`` to a host that is not loopback."""
 
@@ -178,7 +195,17 @@ class AuthenticationError(APIStatusError):
 
 
 class PermissionDeniedError(APIStatusError):
-    """403: the token is valid but lacks a permission; ``permission`` names it when known."""
+    """403: the token is valid but lacks a permission.
+
+    Attributes
+    ----------
+    permission : str or None
+        The permission the endpoint needs, as the English docs name it, when known.
+    candidates : tuple of str
+        Every permission that may be the one missing, with its level (``"ViewOrgMetrics
+        (organization level)"``): the editions of the docs name them differently, and the
+        message names them all.
+    """
 
     def __init__(
         self,
@@ -188,9 +215,20 @@ class PermissionDeniedError(APIStatusError):
         url: str,
         body: Any = None,
         permission: str | None = None,
+        candidates: Sequence[str] = (),
     ) -> None:
         self.permission = permission
-        if permission and permission in str(body):
+        self.candidates = tuple(candidates)
+        self.server_message = message
+        names = [candidate.split(" ", 1)[0] for candidate in self.candidates]
+        named = [name for name in names if name in str(body)]
+        if len(self.candidates) > 1:
+            said = f"The server names {' and '.join(named)}. " if named else ""
+            self.hint = (
+                f"{said}The token needs {' or '.join(self.candidates)} (the editions of the "
+                "docs name this permission differently)."
+            )
+        elif permission and permission in str(body):
             self.hint = f"The service user needs the {permission} permission at enterprise level."
         elif permission:
             self.hint = (
@@ -198,6 +236,19 @@ class PermissionDeniedError(APIStatusError):
                 f"expected to need {permission} at enterprise level."
             )
         super().__init__(message, status_code=status_code, url=url, body=body)
+
+    def naming(self, candidates: Sequence[str]) -> PermissionDeniedError:
+        """The same error, its message naming every candidate permission (with its level)."""
+        error = type(self)(
+            self.server_message,
+            status_code=self.status_code,
+            url=self.url,
+            body=self.body,
+            permission=self.permission,
+            candidates=candidates,
+        )
+        error.__traceback__ = self.__traceback__
+        return error
 
 
 class NotFoundError(APIStatusError):

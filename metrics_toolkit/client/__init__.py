@@ -8,51 +8,38 @@ says what to call, and the answer comes from the store or the transport. Series 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import pandas as pd
 
 # The `name as name` imports keep names importable from here, as before the client was split.
-from ._base_client import BaseClient
-from ._constants import DEFAULT_BASE_URL as DEFAULT_BASE_URL
-from ._constants import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
-from ._constants import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
-from ._constants import (
+from .._constants import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+from .._constants import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
+from .._constants import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+from .._constants import (
     DEFAULT_WORKERS,
 )
-from ._endpoints import (
-    ORGANIZATIONS,
-    PLAYBOOKS,
-    SEARCH_METRICS,
-    SERVICE_USERS,
-    SESSION_METRICS,
-    USERS,
-)
-from ._endpoints import Answer as Answer
-from ._endpoints import Endpoint as Endpoint
-from ._vocabulary import KIND_OF_FILTER
-from .buckets import FreqLike
-from .directory import Directory, directory_if_readable, looks_like_id
-from .errors import TokenFormatWarning as TokenFormatWarning
-from .fetch import fetch_series
-from .models import (
-    APIModel,
-    Organization,
-    Playbook,
-    SearchMetrics,
-    ServiceUser,
-    SessionMetrics,
-    User,
-)
-from .params import (
+from .._endpoints import ORGANIZATIONS as ORGANIZATIONS
+from .._endpoints import PLAYBOOKS as PLAYBOOKS
+from .._endpoints import SEARCH_METRICS, SESSION_METRICS
+from .._endpoints import SERVICE_USERS as SERVICE_USERS
+from .._endpoints import USERS as USERS
+from .._endpoints import Answer as Answer
+from .._endpoints import Endpoint as Endpoint
+from .._vocabulary import KINDS
+from ..buckets import FreqLike
+from ..directory import Directory
+from ..errors import ScopeError
+from ..errors import TokenFormatWarning as TokenFormatWarning
+from ..fetch import fetch_series
+from ..models import APIModel, SearchMetrics, SessionMetrics
+from ..params import (
     TimeLike,
-    check_flag,
-    check_text,
     session_metrics_params,
     window_params,
 )
+from ._family import FamilyClient
 
 __all__ = ["MetricsClient"]
 
@@ -60,8 +47,8 @@ ModelT = TypeVar("ModelT", bound=APIModel)
 ItemT = TypeVar("ItemT", bound=APIModel)
 
 
-class MetricsClient(BaseClient):
-    """Client for the Devin v3 enterprise metrics API.
+class MetricsClient(FamilyClient):
+    """Client for the Devin v3 metrics API, for an enterprise or one organization.
 
     Parameters
     ----------
@@ -96,6 +83,17 @@ class MetricsClient(BaseClient):
     transport : requests.adapters.BaseAdapter, optional
         Send every request through this adapter instead of the network (an in-process server,
         a test double).
+    org_id : str, optional
+        Scope the client to this organization (for a token of an organization-level service
+        user): every call goes to the organization's paths (``/v3/organizations/{org_id}/...``)
+        and :attr:`scope` is ``"organization"``. What exists only at enterprise scope (billing
+        cycles, sessions by category, the directory, ``org_ids`` filters, a breakdown by
+        organization) is refused before any request with a :class:`~metrics_toolkit.errors.
+        ScopeError`. None (default): enterprise scope.
+    list_format : {"repeat", "comma"}, default "repeat"
+        How list parameters go on the wire: repeated keys (``user_ids=a&user_ids=b``, OpenAPI's
+        default) or comma-joined (``user_ids=a,b``, as Cognition's own SDK sends). The docs do
+        not say which the API reads: with the wrong one, two ids may count as one unknown id.
 
     Raises
     ------
@@ -109,6 +107,8 @@ class MetricsClient(BaseClient):
     >>> client = MetricsClient.demo(now="2026-11-30")
     >>> client.session_metrics("2026-11-02", "2026-11-09").sessions_created_count > 0
     True
+    >>> client.scope
+    'enterprise'
     """
 
     def session_metrics(
@@ -194,29 +194,6 @@ class MetricsClient(BaseClient):
         params = self._named(params, allow_unknown_ids)
         return self.request(SEARCH_METRICS, params, refresh=refresh).data
 
-    def _named(self, params: dict[str, Any], allow_unknown_ids: bool) -> dict[str, Any]:
-        """``params`` with the names in its filters turned into ids, as a series does: an id the
-        directory does not list is refused unless ``allow_unknown_ids``; an unreadable
-        directory is said once (``DirectoryWarning``) and the values go as given."""
-        given = {name: value for name, value in params.items() if name in KIND_OF_FILTER}
-        values = [
-            v for value in given.values() for v in ([value] if isinstance(value, str) else value)
-        ]
-        if not values or (allow_unknown_ids and all(map(looks_like_id, values))):
-            return params
-        directory = directory_if_readable(self.directory, self)
-        if directory is None:
-            return params
-        for name, value in given.items():
-            ids = directory.resolve_names(
-                KIND_OF_FILTER[name],
-                [value] if isinstance(value, str) else value,
-                allow_unknown_ids=allow_unknown_ids,
-                parameter=name,
-            )
-            params[name] = ids[0] if isinstance(value, str) else ids
-        return params
-
     def session_metrics_frame(
         self,
         start: TimeLike,
@@ -254,6 +231,12 @@ class MetricsClient(BaseClient):
         >>> frame.index.name, "org_id" in frame.columns
         ('bucket_start', True)
         """
+        if self.org_id is not None and (by == KINDS["org"].name or org_ids is not None):
+            raise ScopeError(
+                "by" if org_ids is None else "org_ids",
+                "a breakdown or filter by organization exists only at enterprise scope; this "
+                f"client is scoped to organization {self.org_id}",
+            )
         return fetch_series(
             self,
             start,
@@ -274,46 +257,3 @@ class MetricsClient(BaseClient):
             directory=directory,
             allow_unknown_ids=allow_unknown_ids,
         )
-
-    # -- the directory --------------------------------------------------------------------
-
-    def organizations(self, *, refresh: bool = False) -> list[Organization]:
-        """Every organization of the enterprise (all pages)."""
-        return self.list_all(ORGANIZATIONS, {}, refresh=refresh)
-
-    def users(self, *, email: str | None = None, refresh: bool = False) -> list[User]:
-        """Every user of the enterprise (all pages), or the one with this exact ``email``."""
-        params = {} if email is None else {"email": check_text(email, "email")}
-        return self.list_all(USERS, params, refresh=refresh)
-
-    def service_users(
-        self, *, include_inactive: bool = False, refresh: bool = False
-    ) -> list[ServiceUser]:
-        """The enterprise's service users: active ones, or all with ``include_inactive``."""
-        check_flag(include_inactive, "include_inactive")
-        params = {"include_inactive": "true"} if include_inactive else {}
-        return self.list_all(SERVICE_USERS, params, refresh=refresh)
-
-    def playbooks(self, *, refresh: bool = False) -> list[Playbook]:
-        """Every enterprise playbook (all pages)."""
-        return self.list_all(PLAYBOOKS, {}, refresh=refresh)
-
-    def directory(self, *, refresh: bool = False) -> Directory:
-        """Organizations, users, service users (inactive ones too) and playbooks, with lookups.
-
-        Kept for ``directory_ttl`` (in memory, and in the answer cache when it is on);
-        ``refresh=True`` asks the server again.
-        """
-        with self._directory_lock:
-            if self._directory is not None and not refresh:
-                loaded_at, directory = self._directory
-                if time.monotonic() - loaded_at < self.directory_ttl.total_seconds():
-                    return directory
-            directory = Directory(
-                organizations=self.organizations(refresh=refresh),
-                users=self.users(refresh=refresh),
-                service_users=self.service_users(include_inactive=True, refresh=refresh),
-                playbooks=self.playbooks(refresh=refresh),
-            )
-            self._directory = (time.monotonic(), directory)
-            return directory
