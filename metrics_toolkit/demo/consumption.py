@@ -50,6 +50,7 @@ from metrics_toolkit.demo.rhythm import (
 __all__ = [
     "ConsumptionAggregator",
     "billing_cycles",
+    "billing_day_number",
     "billing_day_start",
     "cycle_start",
     "other_products",
@@ -172,6 +173,14 @@ class ConsumptionAggregator:
     def _pieces(self) -> _Pieces:
         return _Pieces.build(self.sessions)
 
+    @cached_property
+    def _history_days(self) -> tuple[int, FloatArray]:
+        """The first billing day of the history, and the other products' whole-day ACUs on
+        each day from it to the one holding the history's end."""
+        first = billing_day_number(self.enterprise.start)
+        days = np.arange(first, billing_day_number(self.enterprise.end - 1) + 1, dtype=np.int64)
+        return first, other_products(self.enterprise.seed, days)
+
     def daily(
         self, now: int, time_after: int, time_before: int, entity: Entity | None = None
     ) -> JsonObject:
@@ -219,7 +228,13 @@ class ConsumptionAggregator:
         begin = np.maximum(starts, self.enterprise.start)
         end = np.minimum(starts + SECONDS_PER_DAY, now)
         share = np.clip(end - begin, 0, SECONDS_PER_DAY) / SECONDS_PER_DAY
-        consumed: FloatArray = other_products(self.enterprise.seed, days) * share[:, None]
+        first, known = self._history_days
+        offset = days - first
+        if offset[-1] < known.shape[0]:
+            whole_days = known[offset]
+        else:  # the clock was moved past the history's end
+            whole_days = other_products(self.enterprise.seed, days)
+        consumed: FloatArray = whole_days * share[:, None]
         return consumed
 
 
