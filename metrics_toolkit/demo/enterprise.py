@@ -6,13 +6,16 @@ of every session they created (`metrics_toolkit.demo.sessions`) and a log of eve
 made (`metrics_toolkit.demo.searches`). The session log looks like a real company's: working
 hours and weekdays, steady growth, a dip over Christmas and New Year, Slack replacing the web
 app as the place sessions start, a playbook launched mid-year, large sessions that cost more
-ACUs and merge less often.
+ACUs and merge less often. Each session also carries its id, the pull request it opened or took
+over and what became of it (`metrics_toolkit.demo.prs`), and its category
+(`metrics_toolkit.demo.categories`). The ACUs of other products, tied to no organization, and
+the billing cycles follow from the seed and the calendar (`metrics_toolkit.demo.consumption`).
 
 Like a live account, the history begins on a fixed day, `FIRST_DAY` (Monday 1 December 2025,
 UTC), and ends at "now". Each day's events are a function of the seed and that day's date
 alone, so a past day (a closed week) reads the same whatever "now" is; moving "now" forward
-only adds what happens next: new sessions and searches, merges, ACUs consumed. A window before
-`FIRST_DAY` holds nothing.
+only adds what happens next: new sessions, PRs and searches, merges and closes, ACUs consumed.
+A window before `FIRST_DAY` holds nothing.
 
 It also contains, on purpose, a Simpson's paradox between two organizations
 (`SIMPSON_ORG_A`, `SIMPSON_ORG_B`): A merges more often than B within every session size, yet
@@ -114,8 +117,8 @@ class DemoEnterprise:
     """The synthetic enterprise: its directory, its session log and its search log.
 
     Sessions and searches were created in the half-open window [`start`, `end`), Unix seconds,
-    UTC; `start` is `FIRST_DAY_START` unless a shorter history was asked for. Some merges
-    happen after `end` (they are already decided, just not visible yet).
+    UTC; `start` is `FIRST_DAY_START` unless a shorter history was asked for. Some PRs, merges
+    and closes happen after `end` (they are already decided, just not visible yet).
     """
 
     seed: int
