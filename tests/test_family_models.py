@@ -19,9 +19,9 @@ from hypothesis_jsonschema import from_schema
 import metrics_toolkit.models as models
 from metrics_toolkit import _vocabulary as words
 from metrics_toolkit.models import (
-    AcusByProduct,
     ActiveUserMetrics,
     ActiveUserSeries,
+    AcusByProduct,
     APIModel,
     CategoryMetrics,
     Consumption,

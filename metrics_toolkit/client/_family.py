@@ -33,7 +33,7 @@ from ..models import (
     SessionsByCategory,
     UsageMetrics,
 )
-from ..params import TimeLike, check_ids, check_positive_int, window_params
+from ..params import TimeLike, check_positive_int, window_params
 from ._names import NamedClient
 
 __all__ = ["FamilyClient"]
@@ -351,14 +351,15 @@ def _optional_window(time_after: TimeLike | None, time_before: TimeLike | None) 
 
 
 def _one_ids(**values: str | None) -> dict[str, str]:
-    """The one-id parameters given, each checked: one string, no comma, space or control."""
+    """The one-id parameters given (ids or names, each filled into a path, quoted whole),
+    checked: one non-empty string of printable characters."""
     checked = {}
     for name, value in values.items():
         if value is None:
             continue
-        if not isinstance(value, str):
-            raise InvalidParameterError(name, f"got {type(value).__name__}; expected one id")
-        ids = check_ids([value], name)
-        assert ids is not None
-        checked[name] = ids[0]
+        if not isinstance(value, str) or not value.strip() or not value.isprintable():
+            raise InvalidParameterError(
+                name, f"got {value!r}; expected one id or name, a non-empty printable string"
+            )
+        checked[name] = value
     return checked
