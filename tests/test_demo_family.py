@@ -867,3 +867,16 @@ def test_a_clock_past_the_history_still_lists_the_other_products(
     ]
     assert all(row["acus_by_product"]["cascade"] > 0 for row in rows)
     assert rows[0]["acus_by_product"]["devin"] > 0 == rows[-1]["acus_by_product"]["devin"]
+
+
+def test_no_window_breaks_an_answer(api: DemoAPI, ids: dict[str, str]) -> None:
+    """Bounds far outside int64, inverted or equal: a 200 (or a 422 for too many periods)."""
+    bounds = (-(10**30), -(2**63), -1, 0, NOW_TS, 2**63 - 1, 2**63, 10**30)
+    for route, time_after, time_before in itertools.product(ROUTES, bounds, bounds):
+        response = get(api, fill(route.template, ids), window(time_after, time_before))
+        too_many = route.template.endswith(("/dau", "/wau", "/mau"))
+        assert response.status in ((200, 422) if too_many else (200,)), (
+            route.template,
+            time_after,
+            time_before,
+        )

@@ -24,7 +24,7 @@ from typing import Final, Literal
 import numpy as np
 
 from metrics_toolkit.demo.aggregations import MetricsAggregator, created_window, lookup_mask
-from metrics_toolkit.demo.protocol import JsonObject
+from metrics_toolkit.demo.protocol import JsonObject, clip_int64
 from metrics_toolkit.demo.rhythm import SECONDS_PER_DAY, BoolArray, IntArray, SmallIntArray
 
 __all__ = ["ActivityAggregator", "period_bounds"]
@@ -125,7 +125,7 @@ class ActivityAggregator:
         ``start_time`` and ``end_time`` echo the window; ``active_users`` (>= 0) counts the
         distinct people of `org_ids` (None: everyone) active in it.
         """
-        bounds = np.array([time_after, time_before], dtype=np.int64)
+        bounds = np.array([clip_int64(time_after), clip_int64(time_before)], dtype=np.int64)
         counts = (
             self._counts(now, bounds, org_ids, min_sessions, min_searches)
             if time_after < time_before
