@@ -32,7 +32,7 @@ from metrics_toolkit.demo.activity import (
     DEFAULT_MIN_SESSIONS,
     Period,
 )
-from metrics_toolkit.demo.consumption import Entity, cycle_start
+from metrics_toolkit.demo.consumption import Entity, EntityKind, cycle_start
 from metrics_toolkit.demo.pages import (
     list_organizations,
     list_playbooks,
@@ -285,7 +285,7 @@ def _value_error(call: Call, problem: ValueError) -> JsonObject:
     }
 
 
-def _consumption(kind: str | None) -> Handler:
+def _consumption(kind: EntityKind | None) -> Handler:
     def handler(call: Call) -> JsonObject:
         errors: list[JsonObject] = []
         time_after, time_before = _optional_window(call, errors)
@@ -296,7 +296,7 @@ def _consumption(kind: str | None) -> Handler:
     return handler
 
 
-def _entity(call: Call, kind: str | None) -> Entity | None:
+def _entity(call: Call, kind: EntityKind | None) -> Entity | None:
     """Whose consumption the path asks for; 404 for an id unknown (in the organization)."""
     org_id = _organization(call) if "org_id" in call.path else None
     if kind is None:
@@ -319,8 +319,7 @@ def _entity(call: Call, kind: str | None) -> Entity | None:
         where = "" if org_id is None else f" in organization {org_id}"
         name = kind.replace("_", " ").capitalize()
         raise RequestError(error(HTTPStatus.NOT_FOUND, f"{name} {identifier!r} not found{where}"))
-    entity: Entity = (kind, position)  # type: ignore[assignment]
-    return entity
+    return kind, position
 
 
 def _cycles(call: Call) -> JsonObject:
@@ -340,7 +339,7 @@ def _routes() -> tuple[Route, ...]:
     metrics = (VIEW_ACCOUNT_METRICS,)
     org_metrics = (VIEW_ORG_METRICS, VIEW_ACCOUNT_METRICS)
     billing = (MANAGE_BILLING,)
-    per_entity = (
+    per_entity: tuple[tuple[str, EntityKind], ...] = (
         ("users/{user_id}", "user"),
         ("service-users/{service_user_id}", "service_user"),
         ("sessions/{session_id}", "session"),
