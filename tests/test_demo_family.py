@@ -11,7 +11,9 @@ they say; Cognition's own SDK parses the organization-scoped answers with strict
 from __future__ import annotations
 
 import copy
+import io
 import itertools
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
@@ -33,6 +35,7 @@ from metrics_toolkit.demo import (
     DemoResponse,
     DemoServer,
     generate_enterprise,
+    serve_forever,
 )
 from metrics_toolkit.demo.activity import MAX_PERIODS
 from metrics_toolkit.demo.categories import category_names
@@ -754,6 +757,42 @@ def test_a_server_in_a_strict_list_format(
     assert response.json()["prs_created_count"] == counts[expected]
     with pytest.raises(ValueError, match="list_format"):
         DemoServer(api, list_format="csv")  # type: ignore[arg-type]
+
+
+def test_serve_forever_names_the_organization_key_and_serves_a_strict_format() -> None:
+    out, stop = io.StringIO(), threading.Event()
+    settings = {"port": 0, "now": NOW, "days": 14, "out": out, "stop": stop}
+    thread = threading.Thread(
+        target=serve_forever, kwargs={**settings, "list_format": "repeat"}, daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + TIMEOUT
+    while "List parameters" not in out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    printed = out.getvalue()
+    assert DEMO_ORG_API_KEY in printed and "repeat format only" in printed
+    url = printed.split("serving at ", 1)[1].split()[0]
+    org_id = printed.split("/v3/organizations/", 1)[1].split("/")[0]
+    params = window(NOW_TS - 7 * DAY, NOW_TS)
+    headers = {"Authorization": f"Bearer {DEMO_ORG_API_KEY}"}
+    own = requests.get(
+        f"{url}/v3/organizations/{org_id}/metrics/prs", params, headers=headers, timeout=TIMEOUT
+    )
+    everyone = requests.get(
+        f"{url}/v3/enterprise/metrics/prs", params, headers=headers, timeout=TIMEOUT
+    )
+    joined = requests.get(
+        f"{url}/v3/enterprise/metrics/prs",
+        {**params, "org_ids": f"{org_id},{org_id}"},
+        headers={"Authorization": f"Bearer {DEMO_API_KEY}"},
+        timeout=TIMEOUT,
+    )
+    stop.set()
+    thread.join(TIMEOUT)
+    assert own.status_code == 200 and own.json()["prs_created_count"] > 0
+    assert everyone.status_code == 403
+    assert joined.json()["prs_created_count"] == 0  # "a,a" is one unknown id
+    assert not thread.is_alive()
 
 
 # -- Cognition's SDK ---------------------------------------------------------------------------
