@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
+import numpy as np
+import pandas as pd
 import pytest
 import referencing
 import referencing.jsonschema
@@ -40,9 +42,11 @@ from metrics_toolkit._endpoints import (
     scoped,
 )
 from metrics_toolkit._wire import with_query
+from metrics_toolkit.demo import DEMO_API_KEY, DEMO_ORG_API_KEY, DemoAPI, DemoEnterprise, DemoServer
 from metrics_toolkit.errors import ScopeError
 
 from ._reliability import SECRET
+from .conftest import NOW
 
 DATA = Path(__file__).parent / "data"
 SPEC = yaml.safe_load((DATA / "metrics-family.openapi.yaml").read_text(encoding="utf-8"))
@@ -659,3 +663,126 @@ def test_every_typed_call_is_a_declared_endpoint() -> None:
     for endpoint in (PR_METRICS, USAGE_METRICS, CONSUMPTION, CYCLES):
         assert id(endpoint) in declared
     assert isinstance(PR_METRICS, Endpoint)
+
+
+# -- the demo enterprise, at both scopes ----------------------------------------------------------
+
+
+def demo_ids(api: DemoAPI) -> dict[str, str]:
+    """A user, a service user and a session of the first organization, within WEEK."""
+    enterprise = api.enterprise
+    log = enterprise.sessions
+    after, before = (int(pd.Timestamp(day, tz="UTC").timestamp()) for day in WEEK)
+    inside = (log.created_at >= after) & (log.created_at < before) & (log.org_index == 0)
+    by_user = np.flatnonzero(inside & (log.user_index >= 0))
+    by_robot = np.flatnonzero(inside & (log.service_user_index >= 0))
+    return {
+        "org": enterprise.organizations[0].org_id,
+        "user": enterprise.users[int(log.user_index[by_user[0]])].user_id,
+        "service_user": enterprise.service_users[
+            int(log.service_user_index[by_robot[0]])
+        ].service_user_id,
+        "session": log.session_id(int(by_user[0])),
+    }
+
+
+def every_typed_call(client: mt.MetricsClient, ids: dict[str, str]) -> dict[str, Any]:
+    """Each typed method's answer over WEEK (the enterprise-only ones at enterprise scope)."""
+    known = {"allow_unknown_ids": True}
+    answers: dict[str, Any] = {
+        "sessions": client.session_metrics(*WEEK),
+        "prs": client.pr_metrics(*WEEK),
+        "usage": client.usage_metrics(*WEEK),
+        "org usage": client.usage_metrics(*WEEK, org_id=ids["org"], **known),
+        "searches": client.search_metrics(*WEEK),
+        "active users": client.active_users(*WEEK),
+        "dau": client.daily_active_users(*WEEK),
+        "wau": client.weekly_active_users(*WEEK),
+        "mau": client.monthly_active_users(*WEEK),
+        "consumption": client.consumption(*WEEK),
+        "org consumption": client.consumption(*WEEK, org_id=ids["org"], **known),
+        "user consumption": client.consumption(*WEEK, user_id=ids["user"], **known),
+        "service user consumption": client.consumption(
+            *WEEK, service_user_id=ids["service_user"], **known
+        ),
+        "session consumption": client.consumption(*WEEK, session_id=ids["session"]),
+    }
+    if client.scope == "enterprise":
+        answers["categories"] = client.sessions_by_category(*WEEK)
+        answers["cycles"] = client.billing_cycles()
+    return answers
+
+
+def test_every_typed_method_answers_from_the_demo_at_both_scopes(
+    demo_api: DemoAPI, server: DemoServer
+) -> None:
+    ids = demo_ids(demo_api)
+    enterprise = every_typed_call(mt.MetricsClient.demo(api=demo_api), ids)
+    organization = every_typed_call(mt.MetricsClient.demo(api=demo_api, org_id=ids["org"]), ids)
+    with mt.MetricsClient(
+        DEMO_ORG_API_KEY, base_url=server.url, org_id=ids["org"], cache=False
+    ) as client:  # a token of the organization itself, over HTTP
+        assert every_typed_call(client, ids) == organization
+    assert set(enterprise) - set(organization) == {"categories", "cycles"}
+    for answers in (enterprise, organization):
+        prs = answers["prs"]
+        assert prs.prs_created_count == (
+            prs.prs_opened_count + prs.prs_merged_count + prs.prs_closed_count
+        )
+        assert answers["usage"].sessions_count == answers["sessions"].sessions_created_count > 0
+        assert answers["usage"].searches_count == answers["searches"].searches_created_count
+        assert answers["usage"].prs_created_count == prs.prs_created_count
+        assert len(answers["dau"]) == 7 and len(answers["wau"]) == 1
+        assert max(day.active_users for day in answers["dau"]) <= answers["wau"][0].active_users
+        assert answers["active users"].active_users == answers["wau"][0].active_users
+        for name in ("consumption", "user consumption", "session consumption"):
+            answer = answers[name]
+            days = answer.consumption_by_date
+            assert answer.total_acus == pytest.approx(sum(day.acus for day in days))
+            assert answer.total_acus > 0, name
+    assert organization["usage"] == enterprise["org usage"]  # one organization, two paths
+    devin = sum(
+        day.acus_by_product.devin for day in organization["consumption"].consumption_by_date
+    )
+    assert organization["consumption"].total_acus == pytest.approx(devin)  # only Devin's ACUs
+    assert enterprise["consumption"].total_acus > enterprise["org consumption"].total_acus
+    assert (
+        enterprise["cycles"][-1].after <= demo_api.now.timestamp() < enterprise["cycles"][-1].before
+    )
+
+
+def test_the_demo_organization_key_outside_its_scope(demo_api: DemoAPI, server: DemoServer) -> None:
+    ids = demo_ids(demo_api)
+    other = demo_api.enterprise.organizations[1].org_id
+    scoped_client = mt.MetricsClient(
+        DEMO_ORG_API_KEY, base_url=server.url, org_id=ids["org"], cache=False
+    )
+    with pytest.raises(ScopeError):
+        scoped_client.usage_metrics(org_id=other, allow_unknown_ids=True)
+    unscoped = mt.MetricsClient(DEMO_ORG_API_KEY, base_url=server.url, cache=False)
+    with pytest.raises(mt.PermissionDeniedError) as caught:  # the server's own refusal
+        unscoped.session_metrics(*WEEK)
+    assert "ViewAccountMetrics" in str(caught.value)
+
+
+@pytest.mark.parametrize("strict", ["repeat", "comma"])
+def test_the_list_format_the_demo_reads_counts_both_ids(
+    enterprise: DemoEnterprise, strict: str
+) -> None:
+    api = DemoAPI(enterprise, now=NOW, list_format=strict)
+    first, second = (organization.org_id for organization in enterprise.organizations[:2])
+    counts = {}
+    with DemoServer(api) as server:
+        for list_format in ("repeat", "comma"):
+            client = mt.MetricsClient(
+                DEMO_API_KEY, base_url=server.url, list_format=list_format, cache=False
+            )
+            counts[list_format] = [
+                client.search_metrics(
+                    *WEEK, org_ids=org_ids, allow_unknown_ids=True
+                ).searches_created_count
+                for org_ids in ([first], [second], [first, second])
+            ]
+    one, two, both = counts[strict]
+    assert both == one + two > 0  # the format the server reads: the pair is the sum
+    assert counts["comma" if strict == "repeat" else "repeat"][2] != both
