@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_constants", "_vocabulary", "errors", "files"),
     ("params", "models"),
     ("frequencies", "buckets"),
-    ("_endpoints", "cache", "_wire", "_transport"),
+    ("_endpoints", "cache", "_wire", "_http11", "_transport"),
     ("directory", "combine", "labels"),
     ("frames", "summaries", "_request_path", "export", "_calls"),
     ("fetch", "_base_client"),
