@@ -196,15 +196,16 @@ class BaseClient:
         seed : int, optional
             Seed of the synthetic enterprise.
         **settings
-            Other :class:`MetricsClient` settings. Answers are kept in memory unless
-            ``cache_dir`` is given.
+            Other :class:`MetricsClient` settings (answers kept in memory unless ``cache_dir``
+            is given). ``org_id`` scopes it to that organization, with the demo's key of that
+            organization (``DEMO_ORG_API_KEY``: the first one's) or else the enterprise key.
 
         Raises
         ------
         InvalidParameterError
             Naming ``now``, when it is unreadable or not after the demo's first day.
         """
-        from .demo import DEMO_API_KEY, DEMO_BASE_URL, DemoAdapter, DemoAPI, generate_enterprise
+        from .demo import DEMO_BASE_URL, DemoAdapter, DemoAPI, generate_enterprise
 
         if api is None:
             end = None if now is None else demo_now(now)
@@ -217,9 +218,8 @@ class BaseClient:
         in_memory = settings.get("cache_dir") is None and settings.get("cache", True)
         if in_memory:
             settings["cache"] = False  # replaced by a store in memory below
-        client = cls(
-            DEMO_API_KEY, base_url=DEMO_BASE_URL, transport=DemoAdapter(demo_api), **settings
-        )
+        key = _demo_key(demo_api, settings.get("org_id"))
+        client = cls(key, base_url=DEMO_BASE_URL, transport=DemoAdapter(demo_api), **settings)
         client._demo_api = demo_api
         if in_memory:
             client.cache_enabled = True
@@ -227,7 +227,7 @@ class BaseClient:
         # every demo enterprise is another "account": its settled weeks differ by seed and end
         enterprise = demo_api.enterprise
         salt = f"demo:{enterprise.seed}:{enterprise.end}"
-        client._path.fingerprint = account_fingerprint(DEMO_API_KEY, salt)
+        client._path.fingerprint = account_fingerprint(key, salt)
         return client
 
     # -- what the client is ---------------------------------------------------------------
@@ -413,3 +413,11 @@ def _scope_settings(org_id: Any, list_format: Any) -> tuple[str | None, str]:
     ids = check_ids([org_id], "org_id")
     assert ids is not None
     return ids[0], list_format
+
+
+def _demo_key(api: DemoAPI, org_id: Any) -> str:
+    """The demo's organization key for ``org_id`` when it has one, else its enterprise key."""
+    from .demo import DEMO_API_KEY
+
+    keys = [key for key, (org, _) in api.org_tokens.items() if org == org_id]
+    return keys[0] if keys else DEMO_API_KEY
