@@ -187,6 +187,19 @@ def test_one_call_takes_names_and_refuses_an_unlisted_id_before_its_request(
     assert metrics_requests(server)[-1]["user_ids"] == ["user-00000000deadbeef"]
 
 
+def test_one_call_takes_a_name_with_a_space_and_still_refuses_such_an_id(
+    demo_client: mt.MetricsClient, enterprise: DemoEnterprise
+) -> None:
+    user = next(u for u in enterprise.users if " " in u.name)
+    by_name = demo_client.session_metrics(*MONTH, user_ids=[user.name])
+    by_id = demo_client.session_metrics(*MONTH, user_ids=[user.user_id])
+    assert by_name.sessions_created_count == by_id.sessions_created_count > 0
+    prs = demo_client.pr_metrics(*MONTH, user_ids=[user.name])
+    assert prs == demo_client.pr_metrics(*MONTH, user_ids=[user.user_id])
+    with pytest.raises(mt.InvalidParameterError, match="no user named 'user 1'"):
+        demo_client.session_metrics(*MONTH, user_ids=["user 1"], allow_unknown_ids=True)
+
+
 # -- a directory that cannot be read -----------------------------------------------------------
 
 

@@ -151,15 +151,14 @@ class MetricsClient(FamilyClient):
         MetricsError
             A subclass per failure; see :mod:`metrics_toolkit.errors`.
         """
-        params = session_metrics_params(
-            time_after,
-            time_before,
+        filters = self._ids(
+            allow_unknown_ids,
             user_ids=user_ids,
             service_user_ids=service_user_ids,
             org_ids=org_ids,
             playbook_id=playbook_id,
         )
-        params = self._named(params, allow_unknown_ids)
+        params = session_metrics_params(time_after, time_before, **filters)
         return self.request(SESSION_METRICS, params, refresh=refresh).data
 
     def search_metrics(
@@ -188,10 +187,8 @@ class MetricsClient(FamilyClient):
         -------
         SearchMetrics
         """
-        params = window_params(
-            time_after, time_before, allowed=SEARCH_METRICS.filters, org_ids=org_ids
-        )
-        params = self._named(params, allow_unknown_ids)
+        filters = self._ids(allow_unknown_ids, org_ids=org_ids)
+        params = window_params(time_after, time_before, allowed=SEARCH_METRICS.filters, **filters)
         return self.request(SEARCH_METRICS, params, refresh=refresh).data
 
     def session_metrics_frame(

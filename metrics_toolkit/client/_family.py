@@ -85,16 +85,14 @@ class FamilyClient(NamedClient):
             ``prs_opened_count`` is a state (open now), and merged and closed grow as PRs
             are merged or closed: a recent window is provisional.
         """
-        params = window_params(
-            time_after,
-            time_before,
-            allowed=PR_METRICS.filters,
+        filters = self._ids(
+            allow_unknown_ids,
             user_ids=user_ids,
             service_user_ids=service_user_ids,
             org_ids=org_ids,
             playbook_id=playbook_id,
         )
-        params = self._named(params, allow_unknown_ids)
+        params = window_params(time_after, time_before, allowed=PR_METRICS.filters, **filters)
         return self.request(PR_METRICS, params, refresh=refresh).data
 
     def usage_metrics(
@@ -249,10 +247,9 @@ class FamilyClient(NamedClient):
         ScopeError
             From a client scoped to an organization, before any request.
         """
-        params = window_params(
-            time_after, time_before, allowed=SESSIONS_BY_CATEGORY.filters, org_ids=org_ids
-        )
-        params = self._named(params, allow_unknown_ids)
+        filters = self._ids(allow_unknown_ids, org_ids=org_ids)
+        allowed = SESSIONS_BY_CATEGORY.filters
+        params = window_params(time_after, time_before, allowed=allowed, **filters)
         return self.request(SESSIONS_BY_CATEGORY, params, refresh=refresh).data
 
     def consumption(
@@ -324,12 +321,11 @@ class FamilyClient(NamedClient):
         allow_unknown_ids: bool,
     ) -> dict[str, Any]:
         """The checked query of an active-users call."""
-        params = window_params(
-            time_after, time_before, allowed=ACTIVE_USERS.filters, org_ids=org_ids
-        )
+        filters = self._ids(allow_unknown_ids, org_ids=org_ids)
+        params = window_params(time_after, time_before, allowed=ACTIVE_USERS.filters, **filters)
         params["min_sessions"] = check_positive_int(min_sessions, "min_sessions", minimum=0)
         params["min_searches"] = check_positive_int(min_searches, "min_searches", minimum=0)
-        return self._named(params, allow_unknown_ids)
+        return params
 
     def _periods(
         self, endpoint: Endpoint[ActiveUserSeries], params: dict[str, Any], refresh: bool

@@ -8,17 +8,21 @@ from typing import Any
 
 from .._base_client import BaseClient
 from .._endpoints import ORGANIZATIONS, PLAYBOOKS, SERVICE_USERS, USERS
-from .._vocabulary import ENTERPRISE, ID_FIELDS, KIND_OF_FILTER, ORGANIZATION
+from .._vocabulary import ENTERPRISE, ID_FIELDS, KIND_OF_FILTER, KINDS, ORGANIZATION
 from ..directory import Directory, directory_if_readable, looks_like_id
 from ..errors import ScopeError
 from ..models import Organization, Playbook, ServiceUser, User
-from ..params import check_flag, check_text
+from ..params import check_flag, check_ids, check_names, check_playbook_id, check_text
 
 __all__ = ["NamedClient"]
 
 #: The directory kind each id parameter names: filters (``org_ids``) and one-id paths
 #: (``org_id``, ``user_id``, ``service_user_id``); a session id is not in the directory.
 _KIND_OF_PARAMETER = {**KIND_OF_FILTER, **{field: kind for kind, field in ID_FIELDS.items()}}
+
+
+#: The filter that takes one playbook (its id or title), not a list.
+PLAYBOOK = KINDS["playbook"].filter_param
 
 
 class NamedClient(BaseClient):
@@ -72,6 +76,26 @@ class NamedClient(BaseClient):
             )
             self._directory = (time.monotonic(), directory)
             return directory
+
+    def _ids(self, allow_unknown_ids: bool, **filters: Any) -> dict[str, Any]:
+        """The filters given (None left out), names turned into ids by :meth:`_named`.
+
+        A value with white space is a name ("Ben Ali"), looked up in the directory and never
+        sent as it is; one with a control character, or a comma and no space (``"u1,u2"``, two
+        ids on the wire), is refused before any request."""
+        given: dict[str, Any] = {}
+        for name, value in filters.items():
+            single = name == PLAYBOOK
+            shaped = check_playbook_id(value, name) if single else check_names(value, name)
+            if shaped is None:
+                continue
+            items: list[str] = [shaped] if isinstance(shaped, str) else shaped
+            for item in items:
+                spaced = any(char.isspace() for char in item)
+                if not item.isprintable() or ("," in item and not spaced):
+                    check_ids([item], name)  # raises, saying why
+            given[name] = shaped
+        return self._named(given, allow_unknown_ids)
 
     def _named(self, params: dict[str, Any], allow_unknown_ids: bool) -> dict[str, Any]:
         """``params`` with the names in its filters and one-id parameters turned into ids, as
