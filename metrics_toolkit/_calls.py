@@ -104,11 +104,13 @@ class FetchStats:
 
 @dataclass(frozen=True)
 class Call:
-    """One planned call: a bucket, its group, and the query parameters."""
+    """One planned call: a bucket, its group, the query parameters and, for a fetch of several
+    endpoints at once, the endpoint it asks (None: the fetch's endpoint)."""
 
     bucket: Bucket
     group: str | None
     params: dict[str, Any]
+    endpoint: Endpoint[Any] | None = None
 
 
 def answer_all(
@@ -120,8 +122,31 @@ def answer_all(
     on_progress: Callable[[int, int], None] | None,
     refresh: bool,
 ) -> tuple[list[Row], FetchStats]:
-    """Answer every call: the stored answers in one lookup, then the others on a thread pool,
-    their answers written to the store together."""
+    """Answer every call: the stored answers in one lookup per endpoint, then the others on one
+    thread pool (so through the client's one rate gate), written to the store together.
+
+    Parameters
+    ----------
+    client : MetricsSource
+    endpoint : Endpoint
+        The endpoint of every call that does not name its own (:attr:`Call.endpoint`): the
+        calls of several endpoints share the pool, its ``workers`` and its progress.
+    calls : sequence of Call
+    workers : int
+        Calls in flight at once, at least 1.
+    progress : bool, optional
+        Show a progress bar; default: above ``PROGRESS_MIN_CALLS`` calls.
+    on_progress : callable, optional
+        Called as ``on_progress(done, total)``.
+    refresh : bool
+        Ask the server even for stored answers.
+
+    Returns
+    -------
+    rows : list of Row
+        One per call, in call order (a failed one with ``metrics=None`` and its error).
+    stats : FetchStats
+    """
     started = time.perf_counter()
     stats = FetchStats(calls=len(calls))
     results: list[Row | None] = [None] * len(calls)
@@ -129,7 +154,9 @@ def answer_all(
     if progress if progress is not None else len(calls) > PROGRESS_MIN_CALLS:
         from tqdm.auto import tqdm  # notebook-aware; imported only when a bar is shown
 
-        bar = tqdm(total=len(calls), desc=endpoint.noun, unit="call")
+        nouns = {(call.endpoint or endpoint).noun for call in calls}
+        noun = nouns.pop() if len(nouns) == 1 else "metrics"
+        bar = tqdm(total=len(calls), desc=noun, unit="call")
     done = 0
 
     def advance(count: int) -> None:
@@ -160,12 +187,19 @@ def _take_cached(
     results: list[Row | None],
     stats: FetchStats,
 ) -> int:
-    """Fill in the answers the store keeps, in one lookup (no thread, no request)."""
-    answers = client.cached_many(endpoint, [call.params for call in calls])
-    for index, (call, answer) in enumerate(zip(calls, answers, strict=True)):
-        if answer is not None:
-            results[index] = Row(call.bucket, call.group, answer.data)
-            stats.from_cache += 1
+    """Fill in the answers the store keeps, in one lookup per endpoint (no thread, no
+    request)."""
+    by_endpoint: dict[int, tuple[Endpoint[Any], list[int]]] = {}  # by id: fields are a dict
+    for index, call in enumerate(calls):
+        asked = call.endpoint or endpoint
+        by_endpoint.setdefault(id(asked), (asked, []))[1].append(index)
+    for asked, indexes in by_endpoint.values():
+        answers = client.cached_many(asked, [calls[index].params for index in indexes])
+        for index, answer in zip(indexes, answers, strict=True):
+            if answer is not None:
+                call = calls[index]
+                results[index] = Row(call.bucket, call.group, answer.data)
+                stats.from_cache += 1
     return stats.from_cache
 
 
@@ -196,7 +230,7 @@ def _fetch_missing(
                 return
             call = calls[index]
             try:
-                got = client.request(endpoint, call.params, refresh=True)
+                got = client.request(call.endpoint or endpoint, call.params, refresh=True)
             except MetricsError as error:
                 if isinstance(error, STOPPING_ERRORS):  # every other call would fail alike
                     raised.append(error)

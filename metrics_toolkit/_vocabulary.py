@@ -181,3 +181,16 @@ PRODUCT_LABELS: dict[str, str] = {
 def product_label(product: str) -> str:
     """How people name a product: ``"devin"`` -> ``"Devin"``; an unknown one capitalised."""
     return PRODUCT_LABELS.get(product, product.replace("_", " ").capitalize())
+
+# -- the family's series: columns and calendars ----------------------------------------------------
+
+#: PRs Devin created in a window, and of those the ones merged by now.
+PRS_CREATED = "prs_created_count"
+PRS_MERGED = "prs_merged_count"
+#: Searches (Ask Devin queries) made in a window.
+SEARCHES = "searches_created_count"
+#: ACUs of a billing day (or of a category), and the same by product (``acus_by_product.devin``).
+ACUS = "acus"
+ACUS_BY_PRODUCT = "acus_by_product"
+#: ``frame.attrs["calendar"]`` of a frame in billing days: never relabelled as calendar days.
+BILLING_CALENDAR = "billing days (08:00 UTC)"

@@ -7,9 +7,23 @@ columns (:func:`add_derived`: ratios of sums). The rules:
 
 - counts are summed; when a part is missing or failed the combined count is NA, never a
   smaller number;
-- a mean is re-weighted by its weight (``avg_acus_per_session`` by sessions);
+- a mean is re-weighted by its weight, the field its rule names (``avg_acus_per_session`` by
+  ``sessions_created_count``);
 - rates are ratios of sums, NaN where the denominator is 0 or missing;
-- a field that cannot be added up (a distinct count, an unknown fraction) is never summed.
+- a distinct count (active users) is never summed and never rolled up: :func:`rollup` and
+  :func:`combine_groups` refuse a frame that holds one (asking active users once per coarse
+  bucket, or for the union of the groups, is exact);
+- a state (``prs_opened_count``, ``prs_taken_over_opened_count``: of the PRs created in a window,
+  those still open now) adds up over creation windows and over groups, as the PRs it counts
+  do: the PRs created in a month that are open now are the sum of those of its weeks. So
+  ``prs_created_count = prs_opened_count + prs_merged_count + prs_closed_count`` holds in every
+  combined row, as in every answer. (It is "open now" for every part, never "open at the end
+  of the window".)
+- any other unknown field with fractions is never summed.
+
+Which rule a column follows is read from the endpoint its frame names (``frame.attrs
+["endpoint"]``, see :mod:`metrics_toolkit._rules`); a frame that names none follows the
+session metrics'. ACUs per billing day (floats declared as sums) add up like counts.
 """
 
 from __future__ import annotations
@@ -22,9 +36,11 @@ import pandas as pd
 
 from . import _vocabulary as words
 from ._endpoints import SESSION_METRICS, Endpoint, Rule
+from ._rules import billing_buckets, mean_columns, refuse_distinct, sum_columns
 from ._vocabulary import (
     ACUS_TOTAL,
     AVERAGE,
+    BILLING_CALENDAR,
     DERIVED_PREFIXES,
     ID_FIELDS,
     MERGE_RATE,
@@ -48,6 +64,7 @@ __all__ = [
     "count_columns",
     "group_column",
     "rollup",
+    "rollup_into",
 ]
 
 ModelT = TypeVar("ModelT", bound=APIModel)
@@ -58,10 +75,11 @@ def combine_answers(endpoint: Endpoint[ModelT], parts: Sequence[ModelT]) -> Mode
 
     Each field combines as the endpoint declares (see :mod:`metrics_toolkit._endpoints`):
     counts (integers, nested ones too, unknown ones too) are summed; a mean is re-weighted by
-    its weight (0.0 when the weight sums to 0, as the API sends); a state takes the last
-    window's value. A field that is not an integer and has no rule (a median, a label)
-    cannot be combined: it is kept when every part agrees, else it is None. A field that some
-    window did not send is None (a nested count is left out): never a smaller total.
+    its weight (0.0 when the weight sums to 0, as the API sends); a state (PRs of the window
+    still open now) adds up, as the PRs of the windows do (see the module docstring). A field
+    that is not an integer and has no rule (a median, a label) cannot be combined: it is kept
+    when every part agrees, else it is None. A field that some window did not send is None (a
+    nested count is left out): never a smaller total.
 
     Parameters
     ----------
@@ -92,8 +110,6 @@ def combine_answers(endpoint: Endpoint[ModelT], parts: Sequence[ModelT]) -> Mode
             total = sum(weights)
             weighted = sum(v * w for v, w in zip(values, weights, strict=True))
             combined[key] = weighted / total if total else 0.0
-        elif rule is not None and rule.rule is Rule.STATE:
-            combined[key] = values[-1]
         elif all(isinstance(v, dict) for v in values):
             combined[key] = _combine_nested(values)
         else:
@@ -181,8 +197,9 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray[Any, np.d
 def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
     """Add (or recompute) the derived columns from the additive ones.
 
-    ``acus_total`` = ``avg_acus_per_session`` x ``sessions_created_count`` (NaN without a
-    session: the average then has no weight); the rates are ratios of sums:
+    ``acus_total`` = ``avg_acus_per_session`` x its weight, the field the endpoint's rule names
+    (``sessions_created_count``; NaN without a session: the average then has no weight); the
+    rates are ratios of sums:
     ``merged_pr_rate`` = merged / created, per size from the two by-size counts,
     ``playbook_share`` and ``search_share`` over created. NaN where the denominator is 0 (a
     window with no session has no rate) or missing (a failed bucket).
@@ -201,8 +218,9 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.copy()
     derived: dict[str, Any] = {}
     sessions = frame[SESSIONS]
-    if AVERAGE in frame.columns:  # no session: a mean without weight, so no total (NaN)
-        weight = _floats(sessions)
+    means = mean_columns(frame)
+    if AVERAGE in means:  # no weight: a mean without weight, so no total (NaN)
+        weight = _floats(frame[means[AVERAGE]])
         with np.errstate(over="ignore", invalid="ignore"):  # absurd values: inf, no warning
             derived[ACUS_TOTAL] = np.where(weight != 0, _floats(frame[AVERAGE]) * weight, np.nan)
     if MERGED in frame.columns:
@@ -232,8 +250,16 @@ def rollup(
     *,
     tz: str | None = None,
     now: Any = None,
+    cycles: Sequence[Any] | None = None,
 ) -> pd.DataFrame:
     """Combine fine buckets into coarser ones without fetching again.
+
+    A frame holding a distinct count (active users) is refused: fetch the coarser buckets.
+    A frame in billing days (``frame.attrs["calendar"] == "billing days (08:00 UTC)"``,
+    consumption) rolls up by billing day: a billing day belongs to the UTC week or month its
+    start falls in, so a week runs Monday 08:00 UTC to Monday 08:00 UTC and a month from the
+    1st at 08:00 UTC (never relabelled as calendar days of another zone); ``freq="cycle"``
+    rolls up to the billing ``cycles`` given.
 
     Counts are summed (a coarse bucket with a failed fine bucket is NA, not a smaller
     number); ``avg_acus_per_session`` is re-weighted by sessions; rates are recomputed as
@@ -246,17 +272,23 @@ def rollup(
         A wide frame (from :func:`wide_frame` or a fetch).
     freq : str, timedelta, pandas offset or None
         The coarser frequency, as :func:`~metrics_toolkit.buckets.time_buckets` accepts;
-        None combines the whole frame into one row (per group).
+        None combines the whole frame into one row (per group); ``"cycle"`` (billing days
+        only) the billing ``cycles``.
     tz : str, optional
-        The calendar to align to; default the frame's index time zone.
+        The calendar to align to; default the frame's index time zone. A frame in billing
+        days takes only UTC.
     now : TimeLike, optional
         "Now" for the partial flag; default: a coarse bucket is partial when any of its fine
         buckets is.
+    cycles : sequence of ConsumptionCycle, optional
+        With ``freq="cycle"``: the billing cycles (``client.billing_cycles()``; anything with
+        ``after`` and ``before`` in Unix seconds).
 
     Raises
     ------
     InvalidParameterError
-        When fine buckets straddle coarse boundaries, or the frame is not a wide frame.
+        When fine buckets straddle coarse boundaries, the frame is not a wide frame, it holds
+        a distinct count, or a frame in billing days is asked in another zone.
     """
     if (
         not isinstance(frame, pd.DataFrame)
@@ -266,15 +298,71 @@ def rollup(
         raise InvalidParameterError(
             "frame", "expected a wide frame indexed by a tz-aware bucket_start"
         )
+    refuse_distinct(frame, "buckets")
     if frame.empty:
         return frame.copy()
     zone = tz or str(frame.index.tz)
     start = frame.index.min()
     end = frame["bucket_end"].max()
+    asof = end if now is None else to_timestamp(now, "now")
+    billing = frame.attrs.get("calendar") == BILLING_CALENDAR
+    if billing and zone != "UTC":
+        raise InvalidParameterError(
+            "tz",
+            f"got {zone!r}; the frame is in billing days (08:00 UTC to 08:00 UTC), which are "
+            "not calendar days of any other zone: roll up in UTC",
+        )
     if freq is None:
-        coarse = [Bucket(start, end, partial=now is not None and end > to_timestamp(now, "now"))]
+        coarse = [Bucket(start, end, partial=now is not None and end > asof)]
+    elif billing and isinstance(freq, str) and freq == "cycle":
+        coarse = _cycle_buckets(cycles, start, end, asof)
+    elif billing:
+        coarse = billing_buckets(start, end, freq, asof)
     else:
-        coarse = time_buckets(start, end, freq, tz=zone, now=now if now is not None else end)
+        coarse = time_buckets(start, end, freq, tz=zone, now=asof)
+    return rollup_into(frame, coarse, freq=freq, now=now)
+
+
+def _cycle_buckets(
+    cycles: Sequence[Any] | None, start: pd.Timestamp, end: pd.Timestamp, now: pd.Timestamp
+) -> list[Bucket]:
+    """The billing cycles that overlap ``[start, end)``, as buckets (partial after ``now``)."""
+    if not cycles:
+        raise InvalidParameterError("cycles", "freq='cycle' needs the billing cycles: cycles=")
+    buckets = []
+    for cycle in cycles:
+        low = pd.Timestamp(int(cycle.after), unit="s", tz="UTC")
+        high = pd.Timestamp(int(cycle.before), unit="s", tz="UTC")
+        if low < end and high > start:
+            buckets.append(Bucket(low, high, clipped=low < start or high > end, partial=high > now))
+    if not buckets or buckets[0].start > start or buckets[-1].end < end:
+        raise InvalidParameterError("cycles", "the cycles given do not cover the frame's days")
+    return buckets
+
+
+def rollup_into(
+    frame: pd.DataFrame, coarse: Sequence[Bucket], *, freq: Any = None, now: Any = None
+) -> pd.DataFrame:
+    """Combine a wide frame's buckets into the ``coarse`` buckets given (see :func:`rollup`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A wide frame, tz-aware ``bucket_start`` index, no distinct count.
+    coarse : sequence of Bucket
+        Adjacent buckets covering the frame's, each fine bucket inside one.
+    freq : optional
+        Written to ``attrs["freq"]`` of the result.
+    now : TimeLike, optional
+        When given, the coarse buckets' own ``partial`` flags are kept; else a coarse bucket
+        is partial when any of its fine buckets is.
+
+    Raises
+    ------
+    InvalidParameterError
+        When fine buckets straddle coarse boundaries, or the frame holds a distinct count.
+    """
+    refuse_distinct(frame, "buckets")
     coarse_starts = pd.DatetimeIndex([b.start for b in coarse])
     position = coarse_starts.searchsorted(frame.index, side="right") - 1
     coarse_ends = pd.DatetimeIndex([b.end for b in coarse])
@@ -297,7 +385,7 @@ def rollup(
         return grouped["_seconds"].sum().to_numpy() != spans[positions]
 
     keys = ["_coarse"] if group is None else [group, "_coarse"]
-    result = _combine(table, keys, incomplete)
+    result = _combine(table, keys, incomplete, frame)
     result = result.reset_index()
     buckets = [coarse[i] for i in result["_coarse"]]
     result["bucket_start"] = pd.DatetimeIndex([b.start for b in buckets])
@@ -307,6 +395,7 @@ def rollup(
         result["partial"] = [b.partial for b in buckets]
     result = result.drop(columns="_coarse").set_index("bucket_start")
     result = _order_columns(result, _group_by(group))
+    result.attrs = dict(frame.attrs)
     result = add_derived(result)
     result.attrs = dict(frame.attrs)
     result.attrs["freq"] = freq
@@ -316,13 +405,20 @@ def rollup(
 def combine_groups(frame: pd.DataFrame) -> pd.DataFrame:
     """The totals of a breakdown frame: one row per bucket, its groups combined.
 
-    Counts are summed (NA when a group's row failed or is missing), the ACU average is
-    re-weighted by sessions and the rates are recomputed as ratios of sums. A frame without
-    groups is returned as it is.
+    Counts are summed (NA when a group's row failed or is missing), a mean is re-weighted by
+    its weight and the rates are recomputed as ratios of sums. A frame without groups is
+    returned as it is.
+
+    Raises
+    ------
+    InvalidParameterError
+        For a frame holding a distinct count (active users of one group each): the groups'
+        union must be asked for (a user active in two organizations counts once).
     """
     group = group_column(frame)
     if group is None:
         return frame.copy()
+    refuse_distinct(frame, "groups")
     names = [c for c in frame.columns if c.endswith("_name")]
     table = frame.drop(columns=[group, *names]).reset_index()
     groups = frame[group].nunique()
@@ -330,22 +426,29 @@ def combine_groups(frame: pd.DataFrame) -> pd.DataFrame:
     def incomplete(grouped: Any) -> Any:
         return grouped.size().to_numpy() != groups
 
-    result = _combine(table, ["bucket_start"], incomplete).sort_index(kind="stable")
-    result = add_derived(_order_columns(result, None))
+    result = _combine(table, ["bucket_start"], incomplete, frame).sort_index(kind="stable")
+    result = _order_columns(result, None)
+    result.attrs = dict(frame.attrs)
+    result = add_derived(result)
     result.attrs = dict(frame.attrs)
     return result
 
 
-def _combine(table: pd.DataFrame, keys: list[str], incomplete: Any) -> pd.DataFrame:
-    """Rows of a wide table that share ``keys`` as one: counts summed, NA when any row failed
-    or ``incomplete(grouped)`` says rows are missing; the ACU average re-weighted by sessions;
-    ``partial``/``clipped`` when any row is; fields that cannot be added up are NaN.
-    Helper columns start with ``_`` and are left out."""
+def _combine(
+    table: pd.DataFrame, keys: list[str], incomplete: Any, frame: pd.DataFrame
+) -> pd.DataFrame:
+    """Rows of a wide table that share ``keys`` as one: counts (and the sums ``frame``'s
+    endpoint declares) summed, NA when any row failed or ``incomplete(grouped)`` says rows are
+    missing; each mean re-weighted by its weight; ``partial``/``clipped`` when any row is;
+    fields that cannot be added up are NaN. Helper columns start with ``_`` and are left out."""
     counts = [column for column in count_columns(table) if not column.startswith("_")]
-    if AVERAGE in table.columns:
-        sessions = _floats(table[SESSIONS])
-        table = table.assign(_acus=np.nan_to_num(_floats(table[AVERAGE])) * sessions)
-        table.loc[table["failed"].to_numpy(), "_acus"] = np.nan
+    counts += [c for c in sum_columns(frame) if c not in counts and c in table.columns]
+    means = mean_columns(frame)
+    failed_rows = table["failed"].to_numpy()
+    for mean, weight in means.items():
+        weighted = np.nan_to_num(_floats(table[mean])) * _floats(table[weight])
+        weighted[failed_rows] = np.nan
+        table = table.assign(**{f"_weighted.{mean}": weighted})
     grouped = table.groupby(keys, sort=False, dropna=False)
     failed = grouped["failed"].any() | incomplete(grouped)
     sums = grouped[counts].sum(min_count=1)
@@ -357,9 +460,9 @@ def _combine(table: pd.DataFrame, keys: list[str], incomplete: Any) -> pd.DataFr
     result.insert(3, "failed", failed)
     for label in (c for c in table.columns if c.endswith("_name")):
         result[label] = grouped[label].first()
-    if AVERAGE in table.columns:
-        result[AVERAGE] = _ratio(grouped["_acus"].sum(min_count=1), result[SESSIONS])
-    for column in _non_additive(table, counts):
+    for mean, weight in means.items():
+        result[mean] = _ratio(grouped[f"_weighted.{mean}"].sum(min_count=1), result[weight])
+    for column in _non_additive(table, [*counts, *means]):
         result[column] = np.nan
     return result
 

@@ -16,7 +16,8 @@ import pandas as pd
 
 from ._calls import BucketFailure, Call, FetchStats, MetricsSource, answer_all
 from ._constants import DEFAULT_WORKERS, MAX_WORKERS
-from ._endpoints import SESSION_METRICS, Endpoint
+from ._endpoints import ENTITY_METRICS, METRICS, SESSION_METRICS, Endpoint, scoped
+from ._rules import ENDPOINT_ATTR
 from ._vocabulary import BREAKDOWNS, ERROR, KIND_OF_FILTER, KINDS, ROW_FLAGS
 from .buckets import Bucket, FreqLike, time_buckets
 from .directory import Directory, directory_if_readable, looks_like_id
@@ -25,6 +26,7 @@ from .errors import (
     FutureBucketsWarning,
     InvalidParameterError,
     PartialFetchWarning,
+    ScopeError,
 )
 from .frames import wide_frame
 from .params import (
@@ -39,13 +41,16 @@ from .params import (
 __all__ = [
     "BREAKDOWNS",
     "DEFAULT_WORKERS",
+    "SERIES_METRICS",
     "BucketFailure",
     "Call",
     "FetchStats",
     "MetricsSource",
     "PartialFetchWarning",
     "fetch_series",
+    "metric_name",
     "plan_calls",
+    "series_endpoint",
 ]
 
 ON_ERROR = ("raise", "mark")
@@ -53,6 +58,47 @@ ON_ERROR = ("raise", "mark")
 #: names; the filters that take one id.
 GIVEN = ("ids", "user_ids", "service_user_ids", "org_ids", "playbook_id")
 SINGLE = {kind.filter_param for kind in KINDS.values() if kind.single}
+#: The metrics a series takes by name (windowed, one answer per window), and where the others
+#: are served.
+SERIES_METRICS = ("sessions", "prs", "usage", "searches", "active_users", "categories")
+ELSEWHERE = {
+    "dau": "fetch_active_user_periods(freq='day')",
+    "wau": "fetch_active_user_periods(freq='week')",
+    "mau": "fetch_active_user_periods(freq='month')",
+    "consumption": "fetch_consumption",
+    "cycles": "client.billing_cycles()",
+}
+#: One organization's usage (enterprise path), asked per organization for ``by="org"``.
+ORG_USAGE: Endpoint[Any] = ENTITY_METRICS["org_usage"].enterprise  # type: ignore[assignment]
+
+
+def series_endpoint(metric: str) -> Endpoint[Any]:
+    """The enterprise declaration of a series' metric, by name (``"prs"``).
+
+    Raises
+    ------
+    InvalidParameterError
+        For a name that is not one of :data:`SERIES_METRICS` (saying where the others are).
+    """
+    if metric in ELSEWHERE:
+        raise InvalidParameterError(
+            "metric", f"{metric!r} is not a series of one total per bucket: use {ELSEWHERE[metric]}"
+        )
+    if metric not in SERIES_METRICS:
+        raise InvalidParameterError(
+            "metric", f"got {metric!r}; expected one of {', '.join(map(repr, SERIES_METRICS))}"
+        )
+    endpoint = METRICS[metric].enterprise
+    assert endpoint is not None
+    return endpoint
+
+
+def metric_name(endpoint: Endpoint[Any]) -> str | None:
+    """The name of the metric an endpoint serves at either scope (``"prs"``), or None."""
+    for metric in (*METRICS.values(), *ENTITY_METRICS.values()):
+        if endpoint in (metric.enterprise, metric.organization):
+            return "usage" if metric is ENTITY_METRICS["org_usage"] else metric.name
+    return None
 
 
 def plan_calls(
@@ -61,6 +107,8 @@ def plan_calls(
     by: str | None = None,
     ids: Sequence[str] | None = None,
     filters: dict[str, Any] | None = None,
+    endpoint: Endpoint[Any] | None = None,
+    group_param: str | None = None,
 ) -> list[Call]:
     """The calls of a series, groups outer and buckets inner (pure).
 
@@ -74,6 +122,11 @@ def plan_calls(
         The ids to break down by; required with ``by``.
     filters : dict, optional
         Checked filters from :func:`~metrics_toolkit.params.filter_params`.
+    endpoint : Endpoint, optional
+        The endpoint each call asks (for a fetch of several endpoints at once).
+    group_param : str, optional
+        The one-id parameter a group is passed as (``"org_id"`` of one organization's usage)
+        instead of the breakdown's filter.
     """
     filters = dict(filters or {})
     groups: list[str | None] = [None] if by is None else list(ids or [])
@@ -81,11 +134,11 @@ def plan_calls(
     for group in groups:
         extra = dict(filters)
         if by is not None and group is not None:
-            key = BREAKDOWNS[by]
-            extra[key] = group if key == "playbook_id" else [group]
+            key = group_param or BREAKDOWNS[by]
+            extra[key] = group if key in (group_param, "playbook_id") else [group]
         for bucket in buckets:
             params = {"time_after": bucket.time_after, "time_before": bucket.time_before, **extra}
-            calls.append(Call(bucket, group, params))
+            calls.append(Call(bucket, group, params, endpoint))
     return calls
 
 
@@ -110,8 +163,20 @@ def fetch_series(
     directory: Directory | None = None,
     allow_unknown_ids: bool = False,
     endpoint: Endpoint[Any] = SESSION_METRICS,
+    metric: str | None = None,
 ) -> pd.DataFrame:
-    """Metrics per time bucket (and per group), as a wide frame: session metrics by default.
+    """Metrics per time bucket (and per group), as a wide frame: session metrics by default,
+    or PRs, usage, searches, active users or sessions by category (``metric=``).
+
+    At the client's scope: a client scoped to an organization asks that organization's paths,
+    and what exists only at enterprise scope (sessions by category, a breakdown or filter by
+    organization) is refused before any request. There, ``by="user"`` (or service user,
+    playbook) takes ids only, as given: the directory that resolves names and lists every
+    group exists only at enterprise scope.
+
+    Active users are distinct counts: each bucket's is asked as such (exact in any calendar),
+    and the frame refuses :func:`~metrics_toolkit.frames.rollup` and
+    :func:`~metrics_toolkit.frames.combine_groups`.
 
     Parameters
     ----------
@@ -155,12 +220,19 @@ def fetch_series(
         refusing it; a value that does not look like an id must still name an entry.
     endpoint : Endpoint, default the sessions metrics
         A windowed endpoint declaration; the filters (and ``by``) must be ones it takes.
+    metric : str, optional
+        The same by name, one of :data:`SERIES_METRICS` (``"sessions"``, ``"prs"``,
+        ``"usage"``, ``"searches"``, ``"active_users"``, ``"categories"``); give ``metric``
+        or ``endpoint``, not both. Usage takes no filter; ``by="org"`` asks each
+        organization's usage.
 
     Returns
     -------
     pandas.DataFrame
         The wide frame (see :mod:`metrics_toolkit.frames`); ``frame.attrs`` holds ``freq``,
-        ``tz``, ``group_by``, ``now`` (the time partial buckets were judged against),
+        ``tz``, ``group_by``, ``endpoint`` (the metric's name, which tells
+        :func:`~metrics_toolkit.frames.rollup` how each column combines), ``now`` (the time
+        partial buckets were judged against),
         ``cut_after_now`` (a tuple of the buckets not asked for as they start at or after
         ``now``; a :class:`FutureBucketsWarning` names them; one that straddles ``now`` is
         kept, ``partial``) and ``fetch_stats`` (a :class:`FetchStats`).
@@ -188,19 +260,29 @@ def fetch_series(
         raise InvalidParameterError(
             "directory", f"got {type(directory).__name__}; expected a Directory or None"
         )
+    if metric is not None:
+        if endpoint is not SESSION_METRICS:
+            raise InvalidParameterError("metric", "give metric= or endpoint=, not both")
+        endpoint = series_endpoint(metric)
     if not isinstance(endpoint, Endpoint) or not endpoint.windowed:
         raise InvalidParameterError(
             "endpoint", f"got {endpoint!r}; expected the declaration of a windowed endpoint"
         )
+    series = metric_name(endpoint)
     given = zip(GIVEN, (ids, user_ids, service_user_ids, org_ids, playbook_id), strict=True)
     wanted = {name: _listed(value, name) for name, value in given if value is not None}
     _check_breakdown(by, wanted)
-    _check_filters(endpoint, by, [name for name in wanted if name != "ids"])
+    group_param = None
+    if series == "usage" and by == KINDS["org"].name:  # each organization's own usage
+        endpoint, group_param = ORG_USAGE, ORG_USAGE.placeholders[0]
+    else:
+        _check_filters(endpoint, by, [name for name in wanted if name != "ids"])
+    org_id = _check_scope(client, endpoint, by, wanted, group_param)
     now = client.now()
     buckets = time_buckets(start, end, freq, tz=tz, now=now)  # checked before any request
     cut = tuple(bucket for bucket in buckets if bucket.start >= now)
     buckets = buckets[: len(buckets) - len(cut)]
-    if directory is None:
+    if directory is None and org_id is None:
         directory = _load_directory(client, by, wanted, allow_unknown_ids)
     for name, values in wanted.items():  # names -> ids; an unlisted id refused unless allowed
         kind = by if name == "ids" else KIND_OF_FILTER[name]
@@ -216,12 +298,13 @@ def fetch_series(
         if not groups:
             raise InvalidParameterError("ids", f"by={by!r} needs ids, and the directory has none")
     groups = None if groups is None else check_ids(groups, "ids")
-    calls = plan_calls(buckets, by=by, ids=groups, filters=filters)
+    calls = plan_calls(buckets, by=by, ids=groups, filters=filters, group_param=group_param)
     rows, stats = answer_all(client, endpoint, calls, workers, progress, on_progress, refresh)
     frame = wide_frame(rows, group_by=by, model=endpoint.model)
     if by is not None:  # without a directory (no permission), each group is its own label
         frame = (directory or Directory()).label(frame)
-    frame.attrs.update({"freq": freq, "tz": tz, "group_by": by, "now": now, "cut_after_now": cut})
+    frame.attrs.update({"freq": freq, "tz": tz, "group_by": by, ENDPOINT_ATTR: series})
+    frame.attrs.update({"now": now, "cut_after_now": cut})
     frame.attrs["fetch_stats"] = stats
     if cut:
         warnings.warn(
@@ -269,6 +352,46 @@ def _check_filters(endpoint: Endpoint[Any], by: str | None, filters: Sequence[st
         raise InvalidParameterError(
             "by", f"{endpoint.path} cannot be broken down by {by!r}: it takes {takes}"
         )
+
+
+def _check_scope(
+    client: MetricsSource,
+    endpoint: Endpoint[Any],
+    by: str | None,
+    wanted: dict[str, list[str]],
+    group_param: str | None,
+) -> str | None:
+    """The organization the client is scoped to (None: enterprise), having refused before any
+    request what that scope cannot serve: an enterprise-only endpoint, a filter or breakdown
+    by organization, names (read from the enterprise directory), a breakdown without ids."""
+    org_id: str | None = getattr(client, "org_id", None)
+    if org_id is None:
+        return None
+    scope = f"this client is scoped to organization {org_id}"
+    if by == KINDS["org"].name:
+        raise ScopeError(
+            "by", f"a breakdown by organization exists only at enterprise scope; {scope}"
+        )
+    params: dict[str, Any] = {"time_after": 0, "time_before": 1}
+    params.update({name: values for name, values in wanted.items() if name != "ids"})
+    if by is not None:
+        params[group_param or BREAKDOWNS[by]] = wanted.get("ids", ["?"])
+    scoped(endpoint, params, org_id)  # raises ScopeError for what exists only at enterprise
+    if by is not None and not {"ids", BREAKDOWNS[by]} & set(wanted):
+        raise ScopeError(
+            "ids",
+            f"by={by!r} needs its ids here: the directory that lists them exists only at "
+            f"enterprise scope; {scope}",
+        )
+    for name, values in wanted.items():
+        for value in values:
+            if not looks_like_id(value):
+                raise ScopeError(
+                    name,
+                    f"{value!r} is a name, and names are read from the directory, which "
+                    f"exists only at enterprise scope; {scope}: pass ids",
+                )
+    return org_id
 
 
 def _listed(value: Any, name: str) -> list[str]:

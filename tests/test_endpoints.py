@@ -119,12 +119,13 @@ def test_distinct_counts_are_never_summed_and_never_split(demo_api: DemoAPI) -> 
     assert len(windows) == 1  # asked as one window, whatever max_window says
 
 
-def test_a_state_is_the_latest_windows_value_and_a_mean_is_reweighted() -> None:
+def test_a_state_adds_up_over_creation_windows_and_a_mean_is_reweighted() -> None:
     state = dataclasses.replace(ACTIVE_USERS, fields={"open_prs": FieldRule(Rule.STATE)})
     combined = combine_answers(
         state, [ActiveUsers(active_users=3, open_prs=5), ActiveUsers(active_users=4, open_prs=2)]
     )
-    assert (combined.active_users, combined.open_prs) == (7, 2)  # counts add up; state is last
+    # counts add up; a state (of the window's PRs, those open now) adds up as its PRs do
+    assert (combined.active_users, combined.open_prs) == (7, 7)
     weighted = mt.combine_metrics([session_answer(1, 4.0), session_answer(3, 2.0)])
     assert weighted.avg_acus_per_session == pytest.approx(2.5)
     assert mt.combine_metrics([session_answer(0, 0.0)]).avg_acus_per_session == 0.0

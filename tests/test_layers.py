@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("params", "models"),
     ("frequencies", "buckets"),
     ("_endpoints", "cache", "_wire", "_http11", "_transport"),
-    ("directory", "combine", "labels"),
+    ("directory", "combine", "labels", "_rules"),
     ("frames", "summaries", "_request_path", "export", "_calls"),
     ("fetch", "_base_client"),
     ("client",),

@@ -95,4 +95,4 @@ def test_the_signatures_people_tab_complete_are_explicit() -> None:
         assert inspect.Parameter.VAR_KEYWORD not in kinds, function
     frame = inspect.signature(mt.MetricsClient.session_metrics_frame).parameters
     series = inspect.signature(mt.fetch_series).parameters
-    assert set(series) - {"client", "endpoint"} == set(frame) - {"self"}
+    assert set(series) - {"client", "endpoint", "metric"} == set(frame) - {"self"}

@@ -13,7 +13,8 @@ How a field combines (:class:`Rule`):
 - ``MEAN``: a mean; re-weighted by its ``weight`` field (a count of the same answer).
 - ``DISTINCT``: a count of distinct things (active users); never summed. A longer window or a
   union of groups must be asked for, so such an endpoint is never split.
-- ``STATE``: a point-in-time state (PRs currently open); the latest window's value.
+- ``STATE``: a state as of now of the things created in the window (of its PRs, those open
+  now); it adds up over creation windows and groups, as those things do.
 
 A field the declaration does not name combines as its type says: integers (and nested counts)
 add up; anything else is kept when every part agrees and is None otherwise. An endpoint whose
