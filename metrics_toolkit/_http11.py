@@ -24,7 +24,7 @@ origin only).
 
 from __future__ import annotations
 
-import select
+import re
 import socket
 import ssl
 import threading
@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import urllib3
+from urllib3.util.wait import wait_for_read
 
 __all__ = ["Http11Pool", "ProtocolError", "RawReply"]
 
@@ -41,8 +42,16 @@ __all__ = ["Http11Pool", "ProtocolError", "RawReply"]
 _CHUNK = 1 << 16
 #: The most a status line and its headers may take, in bytes.
 MAX_HEAD = 1 << 16
+#: The most an answer's body may take, in bytes, before or after decoding (answers are small
+#: JSON; a year of daily consumption is about 50 KB).
+MAX_BODY = 32 << 20
 #: Statuses that move the request elsewhere: asked again through urllib3, which follows them.
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Statuses that never have a body.
+NO_BODY = frozenset({204, 304})
+STATUS_LINE = re.compile(r"(?P<version>HTTP/1\.[01]) (?P<code>[1-5][0-9]{2})(?: .*)?", re.S)
+DIGITS = re.compile(r"[0-9]{1,18}")
+CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,15}")
 
 
 class ProtocolError(OSError):
@@ -123,8 +132,12 @@ class Http11Pool:
             if connection is None:
                 connection = self._connect(deadline)
                 break
-            if not connection.dropped():
-                break
+            try:
+                if not connection.dropped():
+                    break
+            except BaseException:
+                connection.close()
+                raise
             connection.close()  # the server closed it while idle
         return self._exchange(connection, request, deadline)
 
@@ -150,13 +163,14 @@ class Http11Pool:
         return reply
 
     def _connect(self, deadline: float) -> _Connection:
-        sock = socket.create_connection((self.host, self.port), timeout=_left(deadline))
+        sock = _open_socket(self.host, self.port, deadline)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._https:
                 with self._lock:
                     if self._tls is None:
                         self._tls = _tls_context(self._ca_bundle)
+                sock.settimeout(_left(deadline))  # the handshake too waits only what is left
                 sock = self._tls.wrap_socket(sock, server_hostname=self.host)
         except BaseException:
             sock.close()
@@ -171,7 +185,7 @@ class _Connection:
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.buffer = b""
+        self.buffer = bytearray()  # grows in place: a large body is not copied per recv
 
     def close(self) -> None:
         self.sock.close()
@@ -179,14 +193,19 @@ class _Connection:
     def dropped(self) -> bool:
         """Whether the server closed this idle connection (it is readable: an end, or bytes
         nobody asked for), as urllib3 checks before it reuses one."""
-        return bool(select.select([self.sock], [], [], 0)[0])
+        if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+            return True
+        return bool(wait_for_read(self.sock, timeout=0))  # poll: any descriptor number
 
     def exchange(self, request: bytes, deadline: float) -> tuple[RawReply, bool]:
         """Send ``request`` and read its answer; whether the connection may be used again."""
         self.sock.settimeout(_left(deadline))
         self.sock.sendall(request)
         status, version, headers = self._read_head(deadline)
-        body, complete = self._read_body(headers, deadline)
+        if status in NO_BODY:
+            body, complete = b"", True
+        else:
+            body, complete = self._read_body(headers, deadline)
         reusable = complete and not self.buffer and _keeps_alive(version, headers)
         return RawReply(status, headers, _decoded(body, headers)), reusable
 
@@ -196,48 +215,49 @@ class _Connection:
             while end < 0:
                 if len(self.buffer) > MAX_HEAD:
                     raise ProtocolError("the answer's headers are too long")
-                chunk = self._recv(deadline)
-                if not chunk:
-                    raise ProtocolError("the connection closed before the answer")
-                self.buffer += chunk
+                self._fill(deadline, "the connection closed before the answer")
                 end = self.buffer.find(b"\r\n\r\n")
-            head, self.buffer = self.buffer[:end], self.buffer[end + 4 :]
-            lines = head.decode("latin-1").split("\r\n")
-            version, _, rest = lines[0].partition(" ")
-            code = rest[:3]
-            if not version.startswith("HTTP/1.") or not code.isdigit():
+            head = self.buffer[:end].decode("latin-1")
+            del self.buffer[: end + 4]
+            lines = head.split("\r\n")
+            status = STATUS_LINE.fullmatch(lines[0])
+            if status is None:
                 raise ProtocolError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
-            if 100 <= int(code) < 200:
+            version, code = status["version"], int(status["code"])
+            if code == 101:
+                raise ProtocolError("a protocol switch nobody asked for (101)")
+            if code < 200:
                 continue
-            headers = urllib3.HTTPHeaderDict()
-            for line in lines[1:]:
-                name, colon, value = line.partition(":")
-                if not colon or not name or name != name.strip():
-                    raise ProtocolError(f"not a header line: {line[:80]!r}")
-                headers.add(name, value.strip())
-            return int(code), version, headers
+            return code, version, _headers(lines[1:])
 
     def _read_body(self, headers: urllib3.HTTPHeaderDict, deadline: float) -> tuple[bytes, bool]:
         """The body, and whether it ended where the answer said (the connection is reusable)."""
-        if "chunked" in headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked(deadline), True
+        codings = [c.strip().lower() for c in headers.get("Transfer-Encoding", "").split(",")]
+        codings = [coding for coding in codings if coding]
         length = headers.get("Content-Length")
+        if codings:
+            if codings != ["chunked"]:
+                raise ProtocolError(f"a transfer coding not asked for: {codings}")
+            # with a length too the framing is ambiguous: read the chunks, then close
+            return self._read_chunked(deadline), length is None
         if length is not None:
-            if not length.isdigit():
+            if not DIGITS.fullmatch(length):
                 raise ProtocolError(f"Content-Length {length[:40]!r}")
             return self._read_exactly(int(length), deadline), True
-        while chunk := self._recv(deadline):  # to the end of the connection
-            self.buffer += chunk
-        body, self.buffer = self.buffer, b""
+        while self._fill(deadline, None):  # to the end of the connection
+            pass
+        body = bytes(self.buffer)
+        self.buffer.clear()
         return body, False
 
     def _read_exactly(self, size: int, deadline: float) -> bytes:
+        if size > MAX_BODY:
+            raise ProtocolError(f"a body of {size} bytes, more than the {MAX_BODY} read")
         while len(self.buffer) < size:
-            chunk = self._recv(deadline)
-            if not chunk:
+            if not self._fill(deadline, None):
                 raise ProtocolError(f"the body ended after {len(self.buffer)} of {size} bytes")
-            self.buffer += chunk
-        body, self.buffer = self.buffer[:size], self.buffer[size:]
+        body = bytes(self.buffer[:size])
+        del self.buffer[:size]
         return body
 
     def _read_line(self, deadline: float) -> bytes:
@@ -245,33 +265,84 @@ class _Connection:
         while end < 0:
             if len(self.buffer) > MAX_HEAD:
                 raise ProtocolError("a chunk's size line is too long")
-            chunk = self._recv(deadline)
-            if not chunk:
-                raise ProtocolError("the body ended inside a chunk's size line")
-            self.buffer += chunk
+            self._fill(deadline, "the body ended inside a chunk's size line")
             end = self.buffer.find(b"\r\n")
-        line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
+        line = bytes(self.buffer[:end])
+        del self.buffer[: end + 2]
         return line
 
     def _read_chunked(self, deadline: float) -> bytes:
         parts: list[bytes] = []
+        total = 0
         while True:
             size_text = self._read_line(deadline).split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise ProtocolError(f"not a chunk size: {size_text[:20]!r}") from None
+            if not CHUNK_SIZE.fullmatch(size_text):
+                raise ProtocolError(f"not a chunk size: {size_text[:20]!r}")
+            size = int(size_text, 16)
             if size == 0:
                 while self._read_line(deadline):  # trailer fields, up to an empty line
                     pass
                 return b"".join(parts)
+            total += size
+            if total > MAX_BODY:
+                raise ProtocolError(f"a body of more than the {MAX_BODY} bytes read")
             parts.append(self._read_exactly(size, deadline))
             if self._read_exactly(2, deadline) != b"\r\n":
                 raise ProtocolError("a chunk does not end with CRLF")
 
-    def _recv(self, deadline: float) -> bytes:
+    def _fill(self, deadline: float, closed: str | None) -> bool:
+        """Read what has arrived into the buffer; False at the end of the connection (or a
+        ``ProtocolError`` saying ``closed`` when an end is not expected there)."""
         self.sock.settimeout(_left(deadline))
-        return self.sock.recv(_CHUNK)
+        chunk = self.sock.recv(_CHUNK)
+        if not chunk:
+            if closed is not None:
+                raise ProtocolError(closed)
+            return False
+        if len(self.buffer) + len(chunk) > MAX_BODY + MAX_HEAD:
+            raise ProtocolError(f"an answer of more than the {MAX_BODY} bytes read")
+        self.buffer += chunk
+        return True
+
+
+def _headers(lines: list[str]) -> urllib3.HTTPHeaderDict:
+    """Header fields, a folded line (obsolete, but allowed) joined to the one before."""
+    headers = urllib3.HTTPHeaderDict()
+    last: tuple[str, str] | None = None
+    for line in lines:
+        if line[:1] in (" ", "\t") and last is not None:
+            name, value = last
+            last = (name, f"{value} {line.strip()}")
+            continue
+        if last is not None:
+            headers.add(*last)
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip():
+            raise ProtocolError(f"not a header line: {line[:80]!r}")
+        last = (name, value.strip())
+    if last is not None:
+        headers.add(*last)
+    return headers
+
+
+def _open_socket(host: str, port: int, deadline: float) -> socket.socket:
+    """A TCP connection to the first address of ``host`` that answers, each try waiting only
+    what is left of the deadline (the name lookup itself is not bounded, as in urllib3)."""
+    error: OSError | None = None
+    for family, kind, protocol, _, address in socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM
+    ):
+        sock = socket.socket(family, kind, protocol)
+        try:
+            sock.settimeout(_left(deadline))
+            sock.connect(address)
+            return sock
+        except OSError as failed:
+            sock.close()
+            error = failed
+            if isinstance(failed, TimeoutError) and deadline <= time.monotonic():
+                break
+    raise error or OSError(f"no address for {host!r}")
 
 
 def _left(deadline: float) -> float:
@@ -290,21 +361,32 @@ def _keeps_alive(version: str, headers: urllib3.HTTPHeaderDict) -> bool:
 
 
 def _decoded(body: bytes, headers: urllib3.HTTPHeaderDict) -> bytes:
-    """``body`` without its ``Content-Encoding`` (gzip or deflate, as asked for)."""
+    """``body`` without its ``Content-Encoding`` (gzip or deflate, as asked for), at most
+    ``MAX_BODY`` bytes of it: a small body that inflates past that is refused, not expanded."""
     encoding = headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding in ("gzip", "x-gzip"):
+        return _inflated(body, zlib.MAX_WBITS | 16, encoding)
+    if encoding == "deflate":  # zlib-wrapped as the standard says, or raw as some send
+        try:
+            return _inflated(body, zlib.MAX_WBITS, encoding)
+        except ProtocolError:
+            return _inflated(body, -zlib.MAX_WBITS, encoding)
+    raise ProtocolError(f"a body in an encoding not asked for: {encoding[:40]!r}")
+
+
+def _inflated(body: bytes, wbits: int, encoding: str) -> bytes:
+    inflater = zlib.decompressobj(wbits)
     try:
-        if encoding in ("", "identity"):
-            return body
-        if encoding in ("gzip", "x-gzip"):
-            return zlib.decompress(body, wbits=zlib.MAX_WBITS | 16)
-        if encoding == "deflate":  # zlib-wrapped as the standard says, or raw as some send
-            try:
-                return zlib.decompress(body)
-            except zlib.error:
-                return zlib.decompress(body, wbits=-zlib.MAX_WBITS)
+        data = inflater.decompress(body, MAX_BODY)
     except zlib.error as error:
         raise ProtocolError(f"a {encoding} body that does not decode: {error}") from None
-    raise ProtocolError(f"a body in an encoding not asked for: {encoding[:40]!r}")
+    if inflater.unconsumed_tail:
+        raise ProtocolError(f"a {encoding} body that inflates past {MAX_BODY} bytes")
+    if not inflater.eof or inflater.unused_data:
+        raise ProtocolError(f"a {encoding} body cut short, or with bytes after its end")
+    return data
 
 
 def _tls_context(ca_bundle: str | None) -> ssl.SSLContext:

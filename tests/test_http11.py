@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import metrics_toolkit as mt
+from metrics_toolkit import _http11
 from metrics_toolkit._http11 import Http11Pool, ProtocolError
 
 #: Reads one request's head from the connection and returns the bytes to answer with (None:
@@ -212,10 +213,24 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_without_sending_t
         (b"HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n", "header line"),
         (ok(b"abc", "Content-Encoding: br"), "encoding not asked for"),
         (ok(b"not gzip", "Content-Encoding: gzip"), "does not decode"),
-        (b"HTTP/1.1 200 OK\r\nX: " + b"y" * (1 << 17), "too long"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"y" * (1 << 17), "too long|more than"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n", "Content-Length"),
+        (b"HTTP/1.1 2\xb20 OK\r\n\r\n", "status line"),
+        (b"HTTP/1.1 2000 OK\r\n\r\n", "status line"),
+        (b"HTTP/1.1 101 Switching Protocols\r\n\r\n", "protocol switch"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-2\r\n", "chunk size"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\n", "chunk size"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "transfer coding"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n", "more than"),
+        (ok(gzip.compress(BODY) + b"junk", "Content-Encoding: gzip"), "bytes after its end"),
+        (ok(gzip.compress(b"0" * 5000), "Content-Encoding: gzip"), "inflates past"),
     ],
 )
-def test_a_malformed_answer_is_a_protocol_error(serve: Any, answer: bytes, says: str) -> None:
+def test_a_malformed_answer_is_a_protocol_error(
+    serve: Any, answer: bytes, says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_http11, "MAX_BODY", 4096)  # a bomb in miniature
+
     def reply_then_close(sock: socket.socket) -> None:
         try:
             sock.recv(65536)
@@ -227,6 +242,48 @@ def test_a_malformed_answer_is_a_protocol_error(serve: Any, answer: bytes, says:
     server._serve = reply_then_close  # type: ignore[method-assign]
     with pytest.raises(ProtocolError, match=says):
         pool(server).get("/", soon())
+
+
+def test_204_and_304_have_no_body_whatever_their_headers_say(serve: Any) -> None:
+    answers = iter(
+        [
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+            b"HTTP/1.1 304 Not Modified\r\nContent-Length: 20\r\n\r\n",
+            ok(),
+        ]
+    )
+    server = serve(lambda head: next(answers))
+    client = pool(server)
+    assert (client.get("/", soon(2)).status, client.get("/", soon(2)).body) == (204, b"")
+    assert client.get("/", soon(2)).body == BODY and server.connections == 1
+
+
+def test_a_length_beside_chunks_is_read_as_chunks_and_the_connection_closed(serve: Any) -> None:
+    chunked = f"{len(BODY):x}\r\n".encode() + BODY + b"\r\n0\r\n\r\n"
+    framing = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+    server = serve(lambda head: framing + chunked)
+    client = pool(server)
+    assert client.get("/", soon()).body == BODY
+    assert client.get("/", soon()).body == BODY
+    assert server.connections == 2  # ambiguous framing: never reused
+
+
+def test_a_folded_header_line_is_joined_to_the_one_before(serve: Any) -> None:
+    server = serve(lambda head: ok(BODY, "X-Note: one\r\n two"))
+    assert pool(server).get("/", soon()).headers["x-note"] == "one two"
+
+
+def test_a_tls_handshake_that_never_answers_ends_at_the_deadline(serve: Any) -> None:
+    stop = threading.Event()
+    server = serve(lambda head: None)
+    server._serve = lambda sock: stop.wait(10)  # type: ignore[method-assign,assignment,return-value]
+    try:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            pool(server, "https").get("/", soon(0.3))
+        assert time.monotonic() - started < 5  # bounded by the deadline, not the socket default
+    finally:
+        stop.set()
 
 
 def test_a_malformed_answer_reaches_the_caller_as_a_connection_error(serve: Any) -> None:
