@@ -53,6 +53,7 @@ if _typing.TYPE_CHECKING:
         SessionMetrics,
         ValidationErrorItem,
     )
+    from .periods import fetch_active_user_periods, fetch_consumption
 
 __version__ = "0.1.0"
 
@@ -100,6 +101,8 @@ __all__ = [
     "combine_metrics",
     "default_cache_dir",
     "excel_ready",
+    "fetch_active_user_periods",
+    "fetch_consumption",
     "fetch_series",
     "long_frame",
     "rollup",
@@ -130,6 +133,8 @@ _LAZY_NAMES: dict[str, str] = {
     "combine_metrics": "combine",
     "default_cache_dir": "cache",
     "excel_ready": "export",
+    "fetch_active_user_periods": "periods",
+    "fetch_consumption": "periods",
     "fetch_series": "fetch",
     "long_frame": "frames",
     "rollup": "frames",

@@ -35,13 +35,12 @@ ENDPOINT_ATTR = "endpoint"
 _SUM = FieldRule(Rule.SUM)
 
 #: The rules of the frames that are not one endpoint's answers: ACUs per billing day add up
-#: (floats: they are summed too), and the common table's columns follow their endpoints.
+#: (floats: they are summed too), the common table's columns follow their endpoints, and the
+#: native DAU/WAU/MAU lists hold distinct counts.
 FRAME_FIELDS: dict[str, Mapping[str, FieldRule]] = {
     "consumption": {words.ACUS: _SUM, words.ACUS_BY_PRODUCT: _SUM},
-    "overview": {
-        words.ACUS: _SUM,
-        words.ACTIVE_USERS: FieldRule(Rule.DISTINCT),
-    },
+    "overview": {words.ACUS: _SUM, words.ACTIVE_USERS: FieldRule(Rule.DISTINCT)},
+    **{name: {words.ACTIVE_USERS: FieldRule(Rule.DISTINCT)} for name in ("dau", "wau", "mau")},
 }
 
 

@@ -241,3 +241,97 @@ def test_one_pool_answers_calls_of_several_endpoints(demo_client: mt.MetricsClie
     again, cached = answer_all(demo_client, SESSION_METRICS, calls, 4, False, None, False)
     assert [row.metrics for row in again] == [row.metrics for row in rows]
     assert cached.from_cache == len(calls)  # one store lookup per endpoint
+
+
+# -- 3. native DAU/WAU/MAU lists ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("freq", ["day", "week", "month"])
+def test_native_lists_are_the_distinct_counts_of_their_utc_buckets(
+    demo_client: mt.MetricsClient, freq: str
+) -> None:
+    asked: list[Any] = []
+    real = demo_client.request
+
+    def count(*args: Any, **kwargs: Any) -> Any:
+        asked.append(args[0].path)
+        return real(*args, **kwargs)
+
+    demo_client.request = count  # type: ignore[method-assign]
+    frame = mt.fetch_active_user_periods(demo_client, "2026-09-01", "2026-11-20", freq)
+    assert len(asked) <= 2  # one list (and the directory at most)
+    demo_client.request = real  # type: ignore[method-assign]
+    assert str(frame.index.tz) == "UTC" and frame.attrs["endpoint"] in ("dau", "wau", "mau")
+    assert not frame["failed"].any()
+    for start, row in frame.iterrows():
+        asked_once = demo_client.active_users(start, row["bucket_end"]).active_users
+        assert row[words.ACTIVE_USERS] == asked_once
+    assert frame["partial"].tolist() == [end > NOW for end in frame["bucket_end"]]
+    assert frame["clipped"].iloc[-1] == (freq != "day")
+    with pytest.raises(InvalidParameterError, match="distinct"):
+        rollup(frame, "month" if freq != "month" else None)
+
+
+def test_a_berlin_week_of_native_lists_is_refused_pointing_to_the_exact_way(
+    demo_client: mt.MetricsClient,
+) -> None:
+    with pytest.raises(InvalidParameterError, match=r"fetch_series\(.*active_users"):
+        mt.fetch_active_user_periods(demo_client, START, END, "week", tz="Europe/Berlin")
+    with pytest.raises(InvalidParameterError, match="freq"):
+        mt.fetch_active_user_periods(demo_client, START, END, "quarter")
+
+
+# -- 4. consumption in billing days ----------------------------------------------------------
+
+
+def test_consumption_is_a_frame_of_billing_days_that_rolls_up_by_billing_day(
+    demo_client: mt.MetricsClient,
+) -> None:
+    frame = mt.fetch_consumption(demo_client, "2026-10-05 08:00", "2026-11-02 08:00")
+    assert frame.attrs["calendar"] == "billing days (08:00 UTC)"
+    assert len(frame) == 28 and (frame.index.hour == 8).all()
+    assert str(frame.index.tz) == "UTC"
+    products = [c for c in frame.columns if c.startswith("acus_by_product.")]
+    assert {"acus_by_product.devin", "acus_by_product.cascade"} <= set(products)
+    assert np.allclose(frame[products].fillna(0).sum(axis=1), frame["acus"])
+    answer = demo_client.consumption("2026-10-05 08:00", "2026-11-02 08:00")
+    assert frame["acus"].sum() == pytest.approx(answer.total_acus)
+    weeks = rollup(frame, "week")
+    assert [t.isoformat() for t in weeks.index[:2]] == [
+        "2026-10-05T08:00:00+00:00",
+        "2026-10-12T08:00:00+00:00",
+    ]  # Monday 08:00 UTC: each billing day in the week its start falls in
+    assert len(weeks) == 4 and weeks["acus"].sum() == pytest.approx(frame["acus"].sum())
+    first_week = demo_client.consumption("2026-10-05 08:00", "2026-10-12 08:00")
+    assert weeks["acus"].iloc[0] == pytest.approx(first_week.total_acus)
+    assert weeks["acus_by_product.devin"].notna().all()
+    with pytest.raises(InvalidParameterError, match="billing days"):
+        rollup(frame, "week", tz="Europe/Berlin")
+    with pytest.raises(InvalidParameterError, match="billing days"):
+        mt.fetch_consumption(demo_client, START, END, tz="America/Los_Angeles")
+
+
+def test_consumption_rolls_up_to_billing_cycles_and_months(
+    demo_client: mt.MetricsClient,
+) -> None:
+    cycles = demo_client.billing_cycles()
+    frame = mt.fetch_consumption(demo_client, cycles[-3].after, cycles[-2].before)
+    by_cycle = rollup(frame, "cycle", cycles=cycles)
+    assert len(by_cycle) == 2 and not by_cycle["clipped"].any()
+    for (start, row), cycle in zip(by_cycle.iterrows(), cycles[-3:-1], strict=True):
+        assert start.timestamp() == cycle.after
+        whole = demo_client.consumption(cycle.after, cycle.before).total_acus
+        assert row["acus"] == pytest.approx(whole)
+    months = rollup(frame, "month")
+    assert (months.index.day == 1).all() and (months.index.hour == 8).all()
+
+
+def test_consumption_per_organization_holds_only_devin(
+    demo_client: mt.MetricsClient, org_id: str
+) -> None:
+    frame = mt.fetch_consumption(demo_client, START, END, by="org", ids=[org_id])
+    assert set(frame["org_id"]) == {org_id}
+    assert np.allclose(frame["acus"], frame["acus_by_product.devin"])
+    total = mt.fetch_consumption(demo_client, START, END)
+    assert frame["acus"].sum() < total["acus"].sum()
+    assert rollup(frame, "week")["org_id"].tolist() == [org_id] * 5

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("directory", "combine", "labels", "_rules"),
     ("frames", "summaries", "_request_path", "export", "_calls"),
     ("fetch", "_base_client"),
-    ("client",),
+    ("client", "periods", "tables"),
     ("charts", "widgets", "report", "cli"),
 )
 #: Who may import the demo: its factory (``MetricsClient.demo``) and the front ends on top.
