@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
     from .demo import DemoAPI
 
-__all__ = ["BaseClient", "demo_now"]
+__all__ = ["BaseClient", "demo_key", "demo_now"]
 
 ModelT = TypeVar("ModelT", bound=APIModel)
 ItemT = TypeVar("ItemT", bound=APIModel)
@@ -218,7 +218,7 @@ class BaseClient:
         in_memory = settings.get("cache_dir") is None and settings.get("cache", True)
         if in_memory:
             settings["cache"] = False  # replaced by a store in memory below
-        key = _demo_key(demo_api, settings.get("org_id"))
+        key = demo_key(demo_api, settings.get("org_id"))
         client = cls(key, base_url=DEMO_BASE_URL, transport=DemoAdapter(demo_api), **settings)
         client._demo_api = demo_api
         if in_memory:
@@ -415,8 +415,10 @@ def _scope_settings(org_id: Any, list_format: Any) -> tuple[str | None, str]:
     return ids[0], list_format
 
 
-def _demo_key(api: DemoAPI, org_id: Any) -> str:
-    """The demo's organization key for ``org_id`` when it has one, else its enterprise key."""
+def demo_key(api: DemoAPI, org_id: str | None) -> str:
+    """The key of the demo ``api`` for ``org_id``: its organization key when it has one for that
+    organization (``DEMO_ORG_API_KEY`` for the first), else its enterprise key
+    (``DEMO_API_KEY``, also for None)."""
     from .demo import DEMO_API_KEY
 
     keys = [key for key, (org, _) in api.org_tokens.items() if org == org_id]

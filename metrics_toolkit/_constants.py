@@ -15,6 +15,8 @@ DEFAULT_BASE_URL = "https://api.devin.ai"
 ENV_API_KEY = "DEVIN_API_KEY"
 #: The environment variable read for the base URL when ``base_url`` is not given.
 ENV_BASE_URL = "DEVIN_API_BASE_URL"
+#: The environment variable the command line reads for ``--org-scope`` when it is not given.
+ENV_ORG_ID = "DEVIN_ORG_ID"
 #: Service-user tokens start with this.
 TOKEN_PREFIX = "cog_"
 #: Replaces the token wherever an error would quote a body that contains it.
@@ -68,5 +70,7 @@ DEFAULT_PORT = 8765
 FIGSIZE = (10.0, 4.8)
 #: Size of the KPI summary card, in inches (width, height).
 KPI_FIGSIZE = (10.0, 2.4)
+#: Seconds the local clock may differ from the server's ``Date`` before ``doctor`` warns.
+MAX_CLOCK_SKEW = 60.0
 #: A rate or share over fewer sessions than this is drawn and reported as too small to read.
 MIN_SESSIONS = 30

@@ -1,0 +1,80 @@
+"""The commands over the report and the demo: ``report``, ``demo``, ``serve-demo`` and
+``cache-clear``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import InvalidParameterError
+from ._common import split
+
+__all__ = ["cache_clear", "demo", "report", "serve"]
+
+
+def report(args: argparse.Namespace) -> int:
+    """Execute the weekly report notebook with these parameters and export it as HTML."""
+    from ..report import render_weekly_report
+
+    path = render_weekly_report(
+        week=args.week,
+        tz=args.tz,
+        orgs=split(args.org),
+        playbooks=split(args.playbook),
+        weeks=args.weeks,
+        demo=args.demo,
+        out=args.out,
+        base_url=args.base_url,
+        cache=not args.no_cache,
+        cache_dir=args.cache_dir,
+    )
+    print(f"wrote the weekly report to {path}")
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    """The main job on the demo enterprise: the weekly report of the last full week."""
+    from ..report import render_weekly_report
+
+    path = render_weekly_report(demo=True, out=args.out)
+    print(f"wrote the weekly report to {path}")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve the synthetic demo API over HTTP on 127.0.0.1 until Ctrl-C."""
+    from .._base_client import demo_now
+    from ..demo import DEFAULT_SEED, FaultPlan, serve_forever
+
+    if not 0.0 <= args.fault_rate <= 1.0:
+        raise InvalidParameterError("--fault-rate", f"got {args.fault_rate}; expected 0 to 1")
+    if args.latency_ms < 0:
+        raise InvalidParameterError("--latency-ms", f"got {args.latency_ms}; expected >= 0")
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    share = args.fault_rate / 4
+    faults = FaultPlan(
+        seed=seed,
+        rate_limit=share,
+        server_error=share,
+        drop_connection=share,
+        truncated_json=share,
+    )
+    now = demo_now(args.now, "--now") if args.now else None
+    serve_forever(
+        port=args.port,
+        latency=args.latency_ms / 1000.0,
+        faults=faults if args.fault_rate else None,
+        seed=seed,
+        now=now,
+    )
+    return 0
+
+
+def cache_clear(args: argparse.Namespace) -> int:
+    """Delete the answer cache's files."""
+    from ..cache import clear_cache, default_cache_dir
+
+    directory = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+    removed = clear_cache(directory)
+    print(f"removed {removed} cache file(s) from {directory}")
+    return 0
