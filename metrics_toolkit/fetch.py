@@ -47,6 +47,7 @@ __all__ = [
     "FetchStats",
     "MetricsSource",
     "PartialFetchWarning",
+    "fetch_frames",
     "fetch_series",
     "metric_name",
     "plan_calls",
@@ -268,43 +269,25 @@ def fetch_series(
         raise InvalidParameterError(
             "endpoint", f"got {endpoint!r}; expected the declaration of a windowed endpoint"
         )
-    series = metric_name(endpoint)
     given = zip(GIVEN, (ids, user_ids, service_user_ids, org_ids, playbook_id), strict=True)
     wanted = {name: _listed(value, name) for name, value in given if value is not None}
-    _check_breakdown(by, wanted)
-    group_param = None
-    if series == "usage" and by == KINDS["org"].name:  # each organization's own usage
-        endpoint, group_param = ORG_USAGE, ORG_USAGE.placeholders[0]
-    else:
-        _check_filters(endpoint, by, [name for name in wanted if name != "ids"])
-    org_id = _check_scope(client, endpoint, by, wanted, group_param)
-    now = client.now()
-    buckets = time_buckets(start, end, freq, tz=tz, now=now)  # checked before any request
-    cut = tuple(bucket for bucket in buckets if bucket.start >= now)
-    buckets = buckets[: len(buckets) - len(cut)]
-    if directory is None and org_id is None:
-        directory = _load_directory(client, by, wanted, allow_unknown_ids)
-    for name, values in wanted.items():  # names -> ids; an unlisted id refused unless allowed
-        kind = by if name == "ids" else KIND_OF_FILTER[name]
-        if directory is not None and kind is not None:
-            wanted[name] = directory.resolve_names(
-                kind, values, allow_unknown_ids=allow_unknown_ids, parameter=name
-            )
-    groups = wanted.pop("ids", None)
-    filters = filter_params(**{k: v[0] if k in SINGLE else v for k, v in wanted.items()})
-    if by is not None and groups is None:  # the matching filter's, else the directory's
-        own = filters.pop(BREAKDOWNS[by], None) or (directory.ids(by) if directory else [])
-        groups = [own] if isinstance(own, str) else own
-        if not groups:
-            raise InvalidParameterError("ids", f"by={by!r} needs ids, and the directory has none")
-    groups = None if groups is None else check_ids(groups, "ids")
-    calls = plan_calls(buckets, by=by, ids=groups, filters=filters, group_param=group_param)
-    rows, stats = answer_all(client, endpoint, calls, workers, progress, on_progress, refresh)
-    frame = wide_frame(rows, group_by=by, model=endpoint.model)
-    if by is not None:  # without a directory (no permission), each group is its own label
-        frame = (directory or Directory()).label(frame)
-    frame.attrs.update({"freq": freq, "tz": tz, "group_by": by, ENDPOINT_ATTR: series})
-    frame.attrs.update({"now": now, "cut_after_now": cut})
+    frames, stats, now, cut = fetch_frames(
+        client,
+        [endpoint],
+        start,
+        end,
+        freq,
+        tz=tz,
+        by=by,
+        wanted=wanted,
+        workers=workers,
+        progress=progress,
+        on_progress=on_progress,
+        refresh=refresh,
+        directory=directory,
+        allow_unknown_ids=allow_unknown_ids,
+    )
+    [frame] = frames
     frame.attrs["fetch_stats"] = stats
     if cut:
         warnings.warn(
@@ -325,6 +308,90 @@ def fetch_series(
             stacklevel=2,
         )
     return frame
+
+
+def fetch_frames(
+    client: MetricsSource,
+    endpoints: Sequence[Endpoint[Any]],
+    start: TimeLike,
+    end: TimeLike,
+    freq: FreqLike,
+    *,
+    tz: str,
+    by: str | None,
+    wanted: dict[str, list[str]],
+    workers: int,
+    progress: bool | None,
+    on_progress: Callable[[int, int], None] | None,
+    refresh: bool,
+    directory: Directory | None,
+    allow_unknown_ids: bool,
+) -> tuple[list[pd.DataFrame], FetchStats, pd.Timestamp, tuple[Bucket, ...]]:
+    """The wide frames of several endpoints over the same buckets and groups, their calls
+    answered by one worker pool (so through the client's one rate gate).
+
+    Parameters as :func:`fetch_series` takes them (``wanted``: the filters and ``ids`` given,
+    by name, each a list). Checks every endpoint, filter and the scope before any request.
+
+    Returns
+    -------
+    frames : list of pandas.DataFrame
+        One per endpoint, in order, with ``attrs`` (not the warnings of :func:`fetch_series`).
+    stats : FetchStats
+        Of every call.
+    now : pandas.Timestamp
+    cut : tuple of Bucket
+        The buckets not asked for as they start at or after ``now``.
+    """
+    _check_breakdown(by, wanted)
+    plans: list[tuple[Endpoint[Any], str | None, str | None]] = []
+    org_id = None
+    for endpoint in endpoints:
+        series = metric_name(endpoint)
+        group_param = None
+        if series == "usage" and by == KINDS["org"].name:  # each organization's own usage
+            endpoint, group_param = ORG_USAGE, ORG_USAGE.placeholders[0]
+        else:
+            _check_filters(endpoint, by, [name for name in wanted if name != "ids"])
+        org_id = _check_scope(client, endpoint, by, wanted, group_param)
+        plans.append((endpoint, group_param, series))
+    now = client.now()
+    buckets = time_buckets(start, end, freq, tz=tz, now=now)  # checked before any request
+    cut = tuple(bucket for bucket in buckets if bucket.start >= now)
+    buckets = buckets[: len(buckets) - len(cut)]
+    if directory is None and org_id is None:
+        directory = _load_directory(client, by, wanted, allow_unknown_ids)
+    for name, values in wanted.items():  # names -> ids; an unlisted id refused unless allowed
+        kind = by if name == "ids" else KIND_OF_FILTER[name]
+        if directory is not None and kind is not None:
+            wanted[name] = directory.resolve_names(
+                kind, values, allow_unknown_ids=allow_unknown_ids, parameter=name
+            )
+    groups = wanted.pop("ids", None)
+    filters = filter_params(**{k: v[0] if k in SINGLE else v for k, v in wanted.items()})
+    if by is not None and groups is None:  # the matching filter's, else the directory's
+        own = filters.pop(BREAKDOWNS[by], None) or (directory.ids(by) if directory else [])
+        groups = [own] if isinstance(own, str) else own
+        if not groups:
+            raise InvalidParameterError("ids", f"by={by!r} needs ids, and the directory has none")
+    groups = None if groups is None else check_ids(groups, "ids")
+    planned = [
+        plan_calls(buckets, by=by, ids=groups, filters=filters, endpoint=ep, group_param=param)
+        for ep, param, _ in plans
+    ]
+    calls = [call for each in planned for call in each]
+    rows, stats = answer_all(client, plans[0][0], calls, workers, progress, on_progress, refresh)
+    frames = []
+    offset = 0
+    for (endpoint, _, series), each in zip(plans, planned, strict=True):
+        frame = wide_frame(rows[offset : offset + len(each)], group_by=by, model=endpoint.model)
+        offset += len(each)
+        if by is not None:  # without a directory (no permission), each group is its own label
+            frame = (directory or Directory()).label(frame)
+        frame.attrs.update({"freq": freq, "tz": tz, "group_by": by, ENDPOINT_ATTR: series})
+        frame.attrs.update({"now": now, "cut_after_now": cut, "fetch_stats": stats})
+        frames.append(frame)
+    return frames, stats, now, cut
 
 
 def _check_breakdown(by: str | None, wanted: dict[str, list[str]]) -> None:
