@@ -33,12 +33,21 @@ from .errors import (
     ReportExecutionError,
     RequestValidationError,
     ResponseValidationError,
+    ScopeError,
     ServerError,
     TokenFormatWarning,
 )
 
 if _typing.TYPE_CHECKING:
-    from ._endpoints import SEARCH_METRICS, SESSION_METRICS, Answer, Endpoint
+    from ._endpoints import (
+        ACTIVE_USERS,
+        PR_METRICS,
+        SEARCH_METRICS,
+        SESSION_METRICS,
+        USAGE_METRICS,
+        Answer,
+        Endpoint,
+    )
     from .cache import CachePolicy, clear_cache, default_cache_dir
     from .client import MetricsClient
     from .combine import combine_metrics
@@ -46,29 +55,42 @@ if _typing.TYPE_CHECKING:
     from .fetch import BucketFailure, FetchStats, MetricsSource, fetch_series
     from .frames import add_derived, long_frame, rollup, wide_frame
     from .models import (
+        ActiveUserMetrics,
+        Consumption,
+        ConsumptionCycle,
         HTTPValidationError,
+        PrMetrics,
         SearchMetrics,
         SessionCountsByOrigin,
         SessionCountsBySize,
         SessionMetrics,
+        SessionsByCategory,
+        UsageMetrics,
         ValidationErrorItem,
     )
     from .periods import fetch_active_user_periods, fetch_consumption
+    from .tables import category_frame, overview
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ACTIVE_USERS",
+    "PR_METRICS",
     "SEARCH_METRICS",
     "SESSION_METRICS",
+    "USAGE_METRICS",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "ActiveUserMetrics",
     "Answer",
     "AuthenticationError",
     "Bucket",
     "BucketFailure",
     "CachePolicy",
     "CacheWarning",
+    "Consumption",
+    "ConsumptionCycle",
     "DirectoryWarning",
     "Endpoint",
     "FetchError",
@@ -84,19 +106,24 @@ __all__ = [
     "NotFoundError",
     "PartialFetchWarning",
     "PermissionDeniedError",
+    "PrMetrics",
     "RateLimitError",
     "ReportExecutionError",
     "RequestValidationError",
     "ResponseValidationError",
+    "ScopeError",
     "SearchMetrics",
     "ServerError",
     "SessionCountsByOrigin",
     "SessionCountsBySize",
     "SessionMetrics",
+    "SessionsByCategory",
     "TokenFormatWarning",
+    "UsageMetrics",
     "ValidationErrorItem",
     "__version__",
     "add_derived",
+    "category_frame",
     "clear_cache",
     "combine_metrics",
     "default_cache_dir",
@@ -105,6 +132,7 @@ __all__ = [
     "fetch_consumption",
     "fetch_series",
     "long_frame",
+    "overview",
     "rollup",
     "time_buckets",
     "wide_frame",
@@ -113,7 +141,16 @@ __all__ = [
 
 #: Where each public name lives, loaded on first use.
 _LAZY_NAMES: dict[str, str] = {
+    "ACTIVE_USERS": "_endpoints",
+    "ActiveUserMetrics": "models",
     "Answer": "_endpoints",
+    "Consumption": "models",
+    "ConsumptionCycle": "models",
+    "PR_METRICS": "_endpoints",
+    "PrMetrics": "models",
+    "SessionsByCategory": "models",
+    "USAGE_METRICS": "_endpoints",
+    "UsageMetrics": "models",
     "SEARCH_METRICS": "_endpoints",
     "SESSION_METRICS": "_endpoints",
     "BucketFailure": "fetch",
@@ -129,6 +166,7 @@ _LAZY_NAMES: dict[str, str] = {
     "SessionMetrics": "models",
     "ValidationErrorItem": "models",
     "add_derived": "frames",
+    "category_frame": "tables",
     "clear_cache": "cache",
     "combine_metrics": "combine",
     "default_cache_dir": "cache",
@@ -137,6 +175,7 @@ _LAZY_NAMES: dict[str, str] = {
     "fetch_consumption": "periods",
     "fetch_series": "fetch",
     "long_frame": "frames",
+    "overview": "tables",
     "rollup": "frames",
     "wide_frame": "frames",
 }

@@ -335,3 +335,77 @@ def test_consumption_per_organization_holds_only_devin(
     total = mt.fetch_consumption(demo_client, START, END)
     assert frame["acus"].sum() < total["acus"].sum()
     assert rollup(frame, "week")["org_id"].tolist() == [org_id] * 5
+
+
+# -- 5. sessions by category, tidy ----------------------------------------------------------
+
+
+def test_categories_are_a_tidy_frame_adding_up_to_each_bucket(
+    demo_client: mt.MetricsClient,
+) -> None:
+    frame = mt.category_frame(demo_client, START, END, "week", tz="Europe/Berlin")
+    assert {"category", "subcategory", "sessions_count", "acus"} <= set(frame.columns)
+    per_bucket = frame.groupby("bucket_start")["sessions_count"].sum()
+    sessions = fetch_series(demo_client, START, END, "week", tz="Europe/Berlin")
+    assert per_bucket.tolist() == sessions[words.SESSIONS].tolist()
+    first = frame[frame["bucket_start"] == frame["bucket_start"].iloc[0]]
+    answer = demo_client.sessions_by_category(
+        first["bucket_start"].iloc[0], first["bucket_end"].iloc[0]
+    )
+    for category in answer.categories:
+        rows = first[first["category"] == category.category]
+        assert rows["sessions_count"].sum() == category.sessions_count
+        assert rows["acus"].sum() == pytest.approx(category.acus)
+
+
+def test_categories_at_organization_scope_are_refused(org_client: mt.MetricsClient) -> None:
+    with pytest.raises(ScopeError, match="enterprise scope"):
+        mt.category_frame(org_client, START, END)
+
+
+# -- 6. the one table of the common question ------------------------------------------------
+
+
+@pytest.mark.parametrize("by", [None, "org"])
+def test_the_overview_equals_each_endpoints_series_and_keeps_its_identities(
+    demo_client: mt.MetricsClient, by: str | None
+) -> None:
+    table = mt.overview(demo_client, START, END, "week", tz="Europe/Berlin", by=by)
+    single = {
+        metric: fetch_series(
+            demo_client, START, END, "week", tz="Europe/Berlin", metric=metric, by=by
+        )
+        for metric in ("sessions", "prs", "searches", "active_users")
+    }
+    assert table.index.equals(single["sessions"].index)
+    assert table[words.SESSIONS].tolist() == single["sessions"][words.SESSIONS].tolist()
+    assert table[words.PRS_CREATED].tolist() == single["prs"][words.PRS_CREATED].tolist()
+    assert table[words.PRS_MERGED].tolist() == single["prs"][words.PRS_MERGED].tolist()
+    assert table[words.SEARCHES].tolist() == single["searches"][words.SEARCHES].tolist()
+    assert table[words.ACTIVE_USERS].tolist() == single["active_users"][words.ACTIVE_USERS].tolist()
+    assert np.allclose(table["acus"], single["sessions"][words.ACUS_TOTAL], equal_nan=True)
+    rate = table[words.PRS_MERGED] / table[words.PRS_CREATED]
+    assert np.allclose(table["pr_merge_rate"], rate.astype(float), equal_nan=True)
+    per_user = table[words.SEARCHES] / table[words.ACTIVE_USERS]
+    assert np.allclose(table["searches_per_active_user"], per_user.astype(float), equal_nan=True)
+    assert (table[words.PRS_MERGED] <= table[words.PRS_CREATED]).all()
+    if by == "org":  # usage per organization: sessions, searches and PRs agree
+        usage = fetch_series(
+            demo_client, START, END, "week", tz="Europe/Berlin", metric="usage", by="org"
+        )
+        assert table[words.SESSIONS].tolist() == usage["sessions_count"].tolist()
+        assert table[words.SEARCHES].tolist() == usage["searches_count"].tolist()
+        with pytest.raises(InvalidParameterError, match="active_users"):
+            combine_groups(table)
+    with pytest.raises(InvalidParameterError, match="active_users"):
+        rollup(table, "month")
+    stats = table.attrs["fetch_stats"]
+    assert stats.calls == 4 * len(table) and table.attrs["endpoint"] == "overview"
+
+
+def test_the_overview_at_organization_scope(org_client: mt.MetricsClient) -> None:
+    table = mt.overview(org_client, START, END, "week")
+    sessions = fetch_series(org_client, START, END, "week")
+    assert table[words.SESSIONS].tolist() == sessions[words.SESSIONS].tolist()
+    with pytest.raises(ScopeError):
+        mt.overview(org_client, START, END, "week", by="org")
