@@ -96,3 +96,14 @@ def test_the_signatures_people_tab_complete_are_explicit() -> None:
     frame = inspect.signature(mt.MetricsClient.session_metrics_frame).parameters
     series = inspect.signature(mt.fetch_series).parameters
     assert set(series) - {"client", "endpoint", "metric"} == set(frame) - {"self"}
+
+
+def test_the_family_is_reachable_from_the_top_level() -> None:
+    from metrics_toolkit import errors, models
+
+    assert mt.ScopeError is errors.ScopeError
+    for name in ("PrMetrics", "UsageMetrics", "ActiveUserMetrics", "SessionsByCategory"):
+        assert getattr(mt, name) is getattr(models, name)
+    client = mt.MetricsClient.demo(now="2026-11-30")
+    frame = mt.fetch_series(client, "2026-11-02", "2026-11-16", "week", endpoint=mt.PR_METRICS)
+    assert "prs_merged_count" in frame.columns
