@@ -100,6 +100,10 @@ class Sizes:
     """Scenario 5: weekly buckets."""
     org_latency: float = 0.02
     """Scenario 5: seconds the server waits per call."""
+    overview_weeks: int = 52
+    """Scenario 8: weekly buckets of the common table (x the demo's 5 orgs x 4 endpoints)."""
+    overview_latency: float = 0.05
+    """Scenario 8: seconds the server waits per call."""
     memory_ids: int = 100
     """Scenario 6: user ids of the big fetch."""
     memory_days: int = 365
@@ -134,6 +138,8 @@ QUICK = Sizes(
     orgs=7,
     org_weeks=3,
     org_latency=0.005,
+    overview_weeks=2,
+    overview_latency=0.005,
     memory_ids=3,
     memory_days=10,
     import_runs=1,

@@ -1,4 +1,4 @@
-"""The seven benchmark scenarios, each a function from sizes to a :class:`ScenarioResult`.
+"""The eight benchmark scenarios, each a function from sizes to a :class:`ScenarioResult`.
 
 1. **Latency** (:mod:`.latency`): a year of daily buckets from a server that waits 50 ms per
    call: a sequential loop, a thread pool of sessions, the toolkit cold, warm, reopened, and
@@ -10,6 +10,8 @@
 5. **Breakdown by org** (:mod:`.orgs`): 20 orgs x 52 weekly buckets at 20 ms per call.
 6. **Memory** (:mod:`.memory`): the memory kept after 36,500 calls.
 7. **Import time** (:mod:`.imports`): ``import metrics_toolkit`` minus ``import pandas``.
+8. **The common table** (:mod:`.overview`): ``overview`` by org, 5 orgs x 52 weeks x 4
+   endpoints at 50 ms per call.
 
 Every HTTP scenario talks to a lean loopback server in a child process (:mod:`.server_process`,
 :mod:`.loopback_server`), independent of the toolkit's HTTP stack and answering with the demo's
@@ -45,6 +47,7 @@ from .in_process import answer_rows, frames_scenario, simulator_scenario, simula
 from .latency import latency_scenario
 from .memory import memory_scenario
 from .orgs import orgs_scenario
+from .overview import overview_scenario
 
 __all__ = [
     "END",
@@ -63,6 +66,7 @@ __all__ = [
     "latency_scenario",
     "memory_scenario",
     "orgs_scenario",
+    "overview_scenario",
     "plain_loop",
     "simulator_scenario",
     "simulator_variants",
@@ -79,4 +83,5 @@ RUNNERS: dict[int, Callable[[Sizes, DemoAPI], ScenarioResult]] = {
     5: lambda sizes, api: orgs_scenario(sizes, api.enterprise),
     6: memory_scenario,
     7: lambda sizes, api: import_scenario(sizes),
+    8: lambda sizes, api: overview_scenario(sizes, api.enterprise),
 }

@@ -240,7 +240,7 @@ def test_children_keep_bytecode_outside_the_tree(monkeypatch: pytest.MonkeyPatch
 
 #: The scenarios that mostly wait on child processes and sleeping servers: run side by side,
 #: which keeps this file at a few seconds (their numbers are not looked at).
-CONCURRENT = (1, 2, 5, 6, 7)
+CONCURRENT = (1, 2, 5, 6, 7, 8)
 
 
 @pytest.fixture(scope="module")
@@ -326,6 +326,16 @@ def test_orgs_scenario_quick(quick: dict[int, ScenarioResult], api: DemoAPI) -> 
     assert {"s5.pool_over_floor", "s5.floor_seconds", "s5.pool_seconds"} <= keys
 
 
+def test_overview_scenario_quick(quick: dict[int, ScenarioResult]) -> None:
+    result = quick[8]
+    assert_complete(result, {"s8.cold_over_floor"})
+    assert set(result.checks) == {
+        "rows equal the single-endpoint answers",
+        "one row per org and week, none failed",
+        "every run sends one request per call",
+    }
+
+
 def test_memory_scenario_quick(quick: dict[int, ScenarioResult]) -> None:
     result = quick[6]
     assert_complete(result, {"s6.kept_mib"})
@@ -384,5 +394,5 @@ def test_main_quick_writes_the_json(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_main_refuses_an_unknown_scenario(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--quick", "--scenarios", "8"]) == 2
+    assert main(["--quick", "--scenarios", "9"]) == 2
     assert "unknown scenario" in capsys.readouterr().err
