@@ -290,6 +290,14 @@ def test_the_quickstart_shows_formatted_numbers() -> None:
 
 
 @pytest.mark.notebook
+def test_the_quickstart_shows_one_organization_through_its_own_key() -> None:
+    notebook = executed(NOTEBOOKS_DIR / "quickstart.ipynb")
+    text = cell_text(notebook, "org-scope")
+    assert re.search(r"scope: organization \(org-[0-9a-f]+\)", text), text[:300]
+    assert "prs_created_count" in text or "PRs" in text, text[:300]
+
+
+@pytest.mark.notebook
 def test_the_23_hour_day_holds_fewer_sessions_than_24_hours_from_its_midnight() -> None:
     notebook = executed(TEACHING[1])
     said = cell_text(notebook, "dst-effect")
