@@ -182,7 +182,8 @@ def product_label(product: str) -> str:
     """How people name a product: ``"devin"`` -> ``"Devin"``; an unknown one capitalised."""
     return PRODUCT_LABELS.get(product, product.replace("_", " ").capitalize())
 
-# -- the family's series: columns and calendars ----------------------------------------------------
+
+# -- the family's series: columns and calendars ---------------------------------------
 
 #: PRs Devin created in a window, and of those the ones merged by now.
 PRS_CREATED = "prs_created_count"
