@@ -134,14 +134,7 @@ def wide_frame(
     """
     count = len(rows)
     values: dict[str, list[Any]] = {name: [None] * count for name in known_columns(model)}
-    for position, row in enumerate(rows):
-        if row.metrics is None:
-            continue
-        for name, value in flatten(row.metrics).items():
-            column = values.get(name)
-            if column is None:
-                column = values[name] = [None] * count
-            column[position] = value
+    values.update(_columns([None if row.metrics is None else flatten(row.metrics) for row in rows]))
     failed = np.fromiter((row.metrics is None for row in rows), dtype=bool, count=count)
     data: dict[str, Any] = {}
     if group_by is not None:
@@ -162,8 +155,39 @@ def wide_frame(
     return add_derived(pd.DataFrame(data, index=index))
 
 
+def _columns(flats: list[dict[str, Any] | None]) -> dict[str, list[Any]]:
+    """The flat answers as columns, None where a bucket failed or lacks the field.
+
+    When every bucket answered with the same fields (the usual case) the rows are transposed
+    at once; otherwise each value is placed by name.
+    """
+    count = len(flats)
+    names = tuple(flats[0]) if flats and flats[0] is not None else None
+    if names is not None and all(flat is not None and tuple(flat) == names for flat in flats):
+        transposed = zip(*(flat.values() for flat in flats if flat is not None), strict=True)
+        return {name: list(column) for name, column in zip(names, transposed, strict=True)}
+    values: dict[str, list[Any]] = {}
+    for position, flat in enumerate(flats):
+        for name, value in (flat or {}).items():
+            column = values.get(name)
+            if column is None:
+                column = values[name] = [None] * count
+            column[position] = value
+    return values
+
+
 def _column(name: str, values: list[Any]) -> Any:
     """One metric column: nullable Int64 for counts, float64 for the average, else as sent."""
+    kinds = set(map(type, values))
+    if name != AVERAGE and kinds and kinds <= {int, float}:  # every bucket, numbers only
+        try:
+            array = np.array(values, dtype=np.int64 if kinds == {int} else float)
+        except OverflowError:  # beyond 64 bits: kept exact, never rounded
+            return pd.array(values, dtype=object)
+        unmasked = np.zeros(len(values), dtype=bool)
+        if kinds == {int}:
+            return pd.arrays.IntegerArray(array, unmasked)
+        return pd.arrays.FloatingArray(array, unmasked)
     mask = np.fromiter((value is None for value in values), dtype=bool, count=len(values))
     if name == AVERAGE:
         return np.array([np.nan if value is None else value for value in values], dtype=float)

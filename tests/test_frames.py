@@ -182,3 +182,34 @@ def test_long_frame_is_tidy() -> None:
 def test_an_empty_series_gives_an_empty_frame() -> None:
     frame = mt.wide_frame([])
     assert frame.empty and "bucket_end" in frame.columns
+
+
+def test_fields_in_another_order_in_some_answers_land_in_their_own_columns() -> None:
+    first = payload(10, 4, 2.0, zeta=1, alpha=2)
+    second = payload(20, 5, 3.0, alpha=7, zeta=8)  # the same extra fields, in another order
+    second["sessions_created_by_origin"] = {"webapp": 15, "github": 1, "slack": 4}
+    frame = mt.wide_frame(rows(first, second))
+    assert list(frame["zeta"]) == [1, 8] and list(frame["alpha"]) == [2, 7]
+    assert list(frame["sessions_created_by_origin.webapp"]) == [5, 15]
+    github = frame["sessions_created_by_origin.github"]
+    assert github.isna().tolist() == [True, False] and github.iloc[1] == 1  # sent once only
+    same = mt.wide_frame(rows(payload(10, 4, 2.0, zeta=1), payload(20, 5, 3.0, zeta=8)))
+    assert list(same["zeta"]) == [1, 8] and str(same["zeta"].dtype) == "Int64"
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype", "read"),
+    [
+        ([3, 4], "Int64", [3, 4]),
+        ([3, 4.5], "Float64", [3.0, 4.5]),
+        ([2**64, 1], "object", [2**64, 1]),  # beyond 64 bits: exact, never rounded
+        ([True, 1], "object", [True, 1]),  # a flag is not a count
+        (["a", "b"], "str", ["a", "b"]),
+    ],
+)
+def test_a_field_the_server_adds_keeps_its_values_exactly(
+    values: list[Any], dtype: str, read: list[Any]
+) -> None:
+    frame = mt.wide_frame(rows(*(payload(10, 4, 2.0, extra=value) for value in values)))
+    assert str(frame["extra"].dtype) == dtype
+    assert list(frame["extra"]) == read
