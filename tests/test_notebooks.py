@@ -82,6 +82,15 @@ WRONG_ANSWERS: dict[tuple[str, str], str] = {
     ("04_your_own_widget", "ex1-answer"): (
         "def draw(org_name, share=False):\n    return charts.origin_mix(by_org, share=share)"
     ),
+    ("05_distinct_counts", "ex1-answer"): 'naive_week = int(dau["active_users"].max())',
+    ("05_distinct_counts", "ex2-answer"): (
+        'repeat_days = naive_week - int(dau["active_users"].max())'
+    ),
+    ("05_distinct_counts", "ex3-answer"): 'wau_at_least = int(dau["active_users"].min())',
+    ("05_distinct_counts", "ex4-answer"): (
+        'berlin_minus_utc = berlin["active_users"] - utc["active_users"]'
+    ),
+    ("05_distinct_counts", "ex5-answer"): ('month_users = int(month_days["active_users"].sum())'),
 }
 
 
@@ -180,6 +189,7 @@ def test_every_notebook_is_collected() -> None:
         "teaching/01_json_to_dataframe.ipynb",
         "teaching/02_buckets_timezones_averages.ipynb",
         "teaching/03_comparing_groups_fairly.ipynb",
+        "teaching/05_distinct_counts.ipynb",
     } <= names
 
 
@@ -352,3 +362,17 @@ def test_each_check_asks_for_an_answer_catches_a_wrong_one_and_passes_the_soluti
             assert "correct" in " ".join(map(text_of, passed.outputs)).lower(), check.id
             checked += 1
     assert checked == len(solutions) == sum("answer" in tags(c) for c in notebook.cells)
+
+
+@pytest.mark.notebook
+def test_the_distinct_counts_lesson_shows_the_bounds_and_the_refusals() -> None:
+    """Busiest day <= WAU <= sum of the days, on the demo's data; another zone refused by the
+    native lists and a rollup of active users refused, each pointing to the distinct count."""
+    notebook = executed(NOTEBOOKS_DIR / "teaching" / "05_distinct_counts.ipynb")
+    said = cell_text(notebook, "bounds")
+    found = re.search(r"busiest day ([\d,]+) <= week ([\d,]+) <= sum of the days ([\d,]+)", said)
+    assert found is not None, said
+    busiest, week, total = (int(group.replace(",", "")) for group in found.groups())
+    assert busiest < week < total, said  # people come back on several days of a week
+    assert "metric='active_users'" in cell_text(notebook, "tz-refused")
+    assert "distinct count" in cell_text(notebook, "rollup-refused")
