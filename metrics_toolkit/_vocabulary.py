@@ -195,3 +195,20 @@ ACUS = "acus"
 ACUS_BY_PRODUCT = "acus_by_product"
 #: ``frame.attrs["calendar"]`` of a frame in billing days: never relabelled as calendar days.
 BILLING_CALENDAR = "billing days (08:00 UTC)"
+
+# -- PR outcomes ----------------------------------------------------------------------------------
+
+#: PRs Devin created in a window that were closed without merging, and those it took over.
+PRS_CLOSED = "prs_closed_count"
+PRS_TAKEN_OVER = "prs_taken_over_count"
+#: What became of a window's PRs, as charts name them (they add up to ``prs_created_count``).
+PR_OUTCOME_LABELS: dict[str, str] = {
+    PRS_MERGED: "merged",
+    PRS_CLOSED: "closed unmerged",
+    PRS_OPENED: "still open",
+}
+#: The share of a window's decided PRs that merged: merged / (merged + closed), 0 to 1.
+MERGED_OF_CLOSED_LABEL = "merged of decided PRs"
+#: Active users in words, and stickiness: mean daily active users of a month over its monthly.
+ACTIVE_USERS_LABEL = "active users"
+STICKINESS_LABEL = "stickiness (DAU/MAU)"
