@@ -4,16 +4,21 @@ Every chart takes a wide frame (see :mod:`metrics_toolkit.frames`) and ``ax=None
 ``ax`` (or on a new figure from :func:`matplotlib.pyplot.subplots`) and returns the Axes. No
 chart fetches data or changes pyplot state beyond creating that figure.
 
-=====================  ==================================================================
-chart                  question
-=====================  ==================================================================
-sessions_over_time     how many sessions per bucket (per group: top N and "other")?
-origin_mix             where were they started (stacked counts or shares)?
-size_mix               how big were they, XS to XL (stacked counts or shares)?
-merge_rate             what share of them got a merged PR (overall or per size)?
-acus                   how many ACUs in total, and per session?
-kpi_summary            the last finished bucket against the one before (:func:`kpi_table`)
-=====================  ==================================================================
+=======================  ================================================================
+chart                    question
+=======================  ================================================================
+sessions_over_time       how many sessions per bucket (per group: top N and "other")?
+origin_mix               where were they started (stacked counts or shares)?
+size_mix                 how big were they, XS to XL (stacked counts or shares)?
+merge_rate               what share of them got a merged PR (overall or per size)?
+acus                     how many ACUs in total, and per session?
+kpi_summary              the last finished bucket against the one before (:func:`kpi_table`)
+active_users             how many people used Devin (per group; with monthly, DAU/MAU)?
+pr_outcomes              what became of the PRs created (merged, closed, open; share merged)?
+consumption_by_product   ACUs per billing day (08:00 UTC) by product or group
+cycle_burn               the billing cycle's ACUs so far against the cycles before, projected
+categories               what were the sessions for (category, subcategory)?
+=======================  ================================================================
 
 Conventions shared by every chart:
 
@@ -35,21 +40,19 @@ Conventions shared by every chart:
   says so: hollow means only that.
 - an axis of rates or shares runs from 0 % to at most 100 %.
 
-A breakdown frame (with an ``org_id``, ``user_id``, ``service_user_id`` or ``playbook_id``
-column) is drawn group by group where that reads well: :func:`sessions_over_time` and
-:func:`merge_rate` draw a line per group (the ``top`` groups by sessions, then "other" for the
-rest), each group's numbers combined exactly by :func:`~metrics_toolkit.combine.combine_groups`.
-The other charts combine the groups, and their title says so (``"..., Platform and Growth
-combined, ..."``). The title of a chart of one group
-names it (``"... for organization “Platform”"``).
+A breakdown frame (``org_id``, ``user_id``, ``service_user_id`` or ``playbook_id`` column) is
+drawn group by group where that reads well: :func:`sessions_over_time` and :func:`merge_rate`
+draw a line per group (the ``top`` groups by sessions, then "other" for the rest), each group's
+numbers combined exactly by :func:`~metrics_toolkit.combine.combine_groups`. The other charts
+combine the groups, and their title says so (``"..., Platform and Growth combined, ..."``).
+The title of a chart of one group names it (``"... for organization “Platform”"``).
 
-The package: this module holds the charts; ``_axis.py`` the bucket x axis
-(:class:`~metrics_toolkit.charts._axis.BucketAxis`), its ticks, title and notes; ``_draw.py``
-the colours and the drawing (lines, bars, hatches, bands, legend); ``_tables.py`` the
-per-bucket tables they draw (the total, each group's, and which points rest on too few
-sessions). The tables under the charts (:func:`top_groups`, :func:`kpi_table`) live in
+The package: this module holds the session charts; ``_family.py`` and ``_billing.py`` the
+family's (distinct counts never summed, billing days never relabelled); ``_axis.py`` the
+bucket x axis (:class:`~metrics_toolkit.charts._axis.BucketAxis`), ticks, title and notes;
+``_draw.py`` colours and drawing; ``_tables.py`` the per-bucket tables drawn. The tables
+:func:`top_groups` and :func:`kpi_table` (re-exported here) live in
 :mod:`metrics_toolkit.summaries`, the date and number labels in :mod:`metrics_toolkit.labels`.
-The two tables are re-exported here.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ from ..labels import (
 )
 from ..summaries import CARD_KPIS, KPI_LABELS, KPIS, RATE_KPIS, kpi_table, kpi_text, top_groups
 from ._axis import BucketAxis, date_axis, fitted, note, notes, title
+from ._billing import consumption_by_product, cycle_burn
 from ._draw import (
     ACUS_COLOR,
     ACUS_LABEL_COLOR,
@@ -111,6 +115,7 @@ from ._draw import (
     shade_buckets,
     style,
 )
+from ._family import active_users, categories, pr_outcomes
 from ._tables import (
     bucket_table,
     category_columns,
@@ -129,13 +134,18 @@ __all__ = [
     "ORIGIN_COLORS",
     "OTHER_COLOR",
     "SIZE_COLORS",
+    "active_users",
     "acus",
+    "categories",
     "category_color",
+    "consumption_by_product",
+    "cycle_burn",
     "group_colors",
     "kpi_summary",
     "kpi_table",
     "merge_rate",
     "origin_mix",
+    "pr_outcomes",
     "sessions_over_time",
     "size_mix",
     "top_groups",
