@@ -271,7 +271,7 @@ def cycle_burn(
     if done.any() and not math.isnan(last_y):
         end_value = last_y + last_y / last_x * (length - last_x)
         ax.plot([last_x, length], [last_y * scale, end_value * scale], color=CURRENT_COLOR,
-                linestyle=":", linewidth=1.8, label=PROJECTION_LABEL)  # fmt: skip
+                linestyle="--", linewidth=1.2, label=PROJECTION_LABEL)  # fmt: skip
         unit = f" at {price:,.2f} per ACU" if price else " ACUs"
         ax.annotate(f"{PROJECTION_LABEL}: {end_value * scale:,.0f}{unit}",
                     (length, end_value * scale), xytext=(-4, 6), textcoords="offset points",
