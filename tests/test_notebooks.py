@@ -18,6 +18,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
+from metrics_toolkit import labels
 from metrics_toolkit.report import render
 
 NOTEBOOKS_DIR = Path(__file__).parents[1] / "notebooks"
@@ -190,6 +191,7 @@ def test_every_notebook_is_collected() -> None:
         "teaching/02_buckets_timezones_averages.ipynb",
         "teaching/03_comparing_groups_fairly.ipynb",
         "teaching/05_distinct_counts.ipynb",
+        "cost.ipynb",
     } <= names
 
 
@@ -376,3 +378,52 @@ def test_the_distinct_counts_lesson_shows_the_bounds_and_the_refusals() -> None:
     assert busiest < week < total, said  # people come back on several days of a week
     assert "metric='active_users'" in cell_text(notebook, "tz-refused")
     assert "distinct count" in cell_text(notebook, "rollup-refused")
+
+
+def _with_price(notebook: Any, price: str) -> Any:
+    """``notebook`` with its ``parameters`` cell setting ``acu_price = price``."""
+    priced = copy.deepcopy(notebook)
+    [cell] = [cell for cell in priced.cells if "parameters" in tags(cell)]
+    assert re.fullmatch(r"acu_price = None\b.*", cell.source), cell.source
+    cell.source = f"acu_price = {price}"
+    return priced
+
+
+@pytest.mark.notebook
+def test_the_cost_notebook_shows_money_only_at_a_given_price() -> None:
+    """Without a price every number is in ACUs and no amount appears; with one, the cycles and
+    ACUs per merged PR gain amounts that are the ACUs times the price."""
+    path = NOTEBOOKS_DIR / "cost.ipynb"
+    unpriced = executed(path)
+    shown = " ".join(text_of(o) for cell in unpriced.cells for o in cell.get("outputs", []))
+    assert "amount at" not in shown and "amount per" not in shown
+    assert "at your price" not in shown
+    assert "billing cycle" in cell_text(unpriced, "cycles")
+    priced = _with_price(nbformat.read(path, as_version=4), "2.5")
+    new_client(priced, path).execute()
+    cycles = cell_text(priced, "cycles")
+    assert "amount at 2.50 per ACU" in cycles, cycles[:500]
+    rows = re.findall(
+        r"<td[^>]*>([^<]*)</td>\s*<td[^>]*>([^<]*)</td>\s*<td[^>]*>([^<]*)</td>", cycles
+    )
+    assert len(rows) == 4, cycles[:800]
+    for _, acus, amount in rows:
+        number = float(acus.rstrip(labels.PROVISIONAL_MARK).replace(",", ""))
+        money = float(amount.rstrip(labels.PROVISIONAL_MARK).replace(",", ""))
+        assert abs(money - number * 2.5) <= 2.5 / 2 + 0.005, (acus, amount)  # ACUs shown rounded
+    assert "amount per merged PR at 2.50 per ACU" in cell_text(priced, "per-pr")
+    assert "at your price" in cell_text(priced, "burn")
+
+
+def test_the_cost_notebook_refuses_a_price_that_is_not_one() -> None:
+    """A price is a finite number above 0: text, a flag, 0, NaN or infinity stop the run."""
+    path = NOTEBOOKS_DIR / "cost.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    [check] = [cell for cell in notebook.cells if cell.get("id") == "price-check"]
+    for price in (0, -1.5, "2.25", True, float("nan"), float("inf")):
+        namespace: dict[str, Any] = {"acu_price": price}
+        code = check.source.split("now = client.now()")[0]
+        with pytest.raises(ValueError, match="acu_price"):
+            exec(code, namespace)
+    accepted: dict[str, Any] = {"acu_price": 2.25}
+    exec(check.source.split("now = client.now()")[0], accepted)
