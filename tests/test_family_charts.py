@@ -306,3 +306,43 @@ def test_the_charts_are_exported() -> None:
         "categories",
     ):
         assert name in charts.__all__ and callable(getattr(charts, name))
+
+
+def test_a_share_over_few_decided_prs_is_hollow(client: mt.MetricsClient) -> None:
+    frame = _series(client, "prs").copy()
+    frame.iloc[2, frame.columns.get_loc("prs_merged_count")] = 4
+    frame.iloc[2, frame.columns.get_loc("prs_closed_count")] = 3
+    right: Axes = charts.pr_outcomes(frame).right_ax  # type: ignore[attr-defined]
+    (hollow,) = [ln for ln in right.get_lines() if str(ln.get_label()).endswith("(few sessions)")]
+    assert list(hollow.get_xdata()) == [2.0]
+    assert list(hollow.get_ydata()) == pytest.approx([4 / 7])
+    assert f"fewer than {mt._constants.MIN_SESSIONS} decided PRs" in _note(right.figure.axes[0])
+
+
+def test_the_product_legend_shows_each_colour_even_on_a_clipped_day(
+    consumption: pd.DataFrame,
+) -> None:
+    days = consumption.loc["2026-10-31":]
+    ax = charts.consumption_by_product(_clipped_first(days))
+    legend = ax.get_legend()
+    assert legend is not None
+    for handle, container in zip(legend.legend_handles, ax.containers[::-1], strict=True):
+        assert handle.get_hatch() is None
+        assert handle.get_facecolor() == container.patches[1].get_facecolor()
+
+
+def _clipped_first(days: pd.DataFrame) -> pd.DataFrame:
+    """The days with the first one marked clipped, as a range starting inside it gives it."""
+    cut = days.copy()
+    cut.iloc[0, cut.columns.get_loc("clipped")] = True
+    return cut
+
+
+def test_the_cycle_title_counts_only_the_cycles_drawn(
+    client: mt.MetricsClient, consumption: pd.DataFrame
+) -> None:
+    recent = consumption.loc["2026-10-15":]  # half of October, nothing before
+    ax = charts.cycle_burn(recent, client.billing_cycles(), previous=3)
+    previous = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("cycle ")]
+    assert len(previous) == 1
+    assert " against the 1 before" in ax.get_title(loc="left")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from .._vocabulary import (
@@ -142,9 +143,10 @@ def consumption_by_product(frame: pd.DataFrame, *, top: int = 5, ax: Axes | None
     buckets = BucketAxis.of(table)
     bars(ax, buckets, values, colors)
     style(ax, ylabel="ACUs")
-    handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              frameon=False, fontsize="small")  # fmt: skip
+    # plain swatches: a container's first bar may be hatched (a clipped day), not its colour
+    handles = [Patch(facecolor=colors[label], label=label) for label in values.columns[::-1]]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              fontsize="small")  # fmt: skip
     ax.set_title(
         f"{what} per billing {buckets.unit}{scope}, {_billing_window(buckets)}; {BILLING_CALENDAR}",
         loc="left",
@@ -211,7 +213,8 @@ def cycle_burn(
         The billing cycles (``client.billing_cycles()``: objects with ``after`` and
         ``before``, or ``(after, before)`` pairs; Unix seconds, half-open).
     previous : int, default 3
-        Cycles before the current one drawn, 0 or more (those the frame covers).
+        Cycles before the current one drawn, 0 or more; a cycle the frame does not cover is
+        left out, and the title counts those drawn.
     acu_price : float, optional
         A price per ACU, above 0: the axis shows cumulative cost (ACUs x price) in the
         price's unit. Without it, ACUs only; no amount of money is ever assumed.
@@ -249,9 +252,11 @@ def cycle_burn(
     earlier = [(a, b) for a, b in spans if b <= current[0]][-previous:] if previous else []
     scale = price or 1.0
     ax = new_axes(ax)
+    drawn = 0
     for rank, (after, before) in enumerate(reversed(earlier)):
         x, total, _ = _cumulative(frame, after, before)
         if len(x):
+            drawn += 1
             label = f"cycle {_cycle_text(after, before)}"
             color = PREVIOUS_GREYS[min(rank, len(PREVIOUS_GREYS) - 1)]
             ax.plot([0, *x], [0, *(total * scale)], color=color, linewidth=1.4, label=label)
@@ -288,7 +293,7 @@ def cycle_burn(
     what = "Cost" if price else "ACUs"
     ax.set_title(
         f"{what} of the billing cycle {_cycle_text(after, before)} against the "
-        f"{len(earlier)} before; {BILLING_CALENDAR}",
+        f"{drawn} before; {BILLING_CALENDAR}",
         loc="left",
     )
     return ax
