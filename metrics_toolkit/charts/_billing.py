@@ -235,6 +235,16 @@ def cycle_burn(
     InvalidParameterError
         For a frame that is not consumption in billing days, a grouped frame, no cycle
         holding ``attrs["now"]``, ``previous`` below 0 or a price that is not above 0.
+    Examples
+    --------
+    >>> import metrics_toolkit as mt
+    >>> from metrics_toolkit import charts
+    >>> from metrics_toolkit.periods import fetch_consumption
+    >>> client = mt.MetricsClient.demo(now="2026-11-25T10:00")
+    >>> days = fetch_consumption(client, "2026-08-01", "2026-11-25T10:00")
+    >>> ax = charts.cycle_burn(days, client.billing_cycles(), acu_price=2.25)
+    >>> ax.get_ylabel()
+    'cumulative cost at 2.25 per ACU'
     """
     _check_billing(frame)
     if group_column(frame) is not None:

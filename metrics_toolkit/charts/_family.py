@@ -230,6 +230,18 @@ def active_users(
     InvalidParameterError
         For ``total=True`` (or ``monthly``/``daily``) with a grouped frame, ``daily`` without
         ``monthly``, or a frame without ``active_users``.
+    Examples
+    --------
+    >>> import metrics_toolkit as mt
+    >>> from metrics_toolkit import charts
+    >>> client = mt.MetricsClient.demo(now="2026-11-25")
+    >>> by_org = mt.fetch_series(client, "2026-09-07", "2026-11-23", "week",
+    ...                          metric="active_users", by="org", progress=False)
+    >>> ax = charts.active_users(by_org, top=2)
+    >>> charts.active_users(by_org, total=True)
+    Traceback (most recent call last):
+    ...
+    metrics_toolkit.errors.InvalidParameterError: total: active users are distinct counts: ...
     """
     check_wide_frame(frame)
     _need(frame, (ACTIVE_USERS,), "fetch_series(..., metric='active_users')")
