@@ -427,3 +427,42 @@ def test_the_cost_notebook_refuses_a_price_that_is_not_one() -> None:
             exec(code, namespace)
     accepted: dict[str, Any] = {"acu_price": 2.25}
     exec(check.source.split("now = client.now()")[0], accepted)
+
+
+@pytest.mark.notebook
+def test_the_quickstart_ends_with_the_common_table_formatted() -> None:
+    """The last cell: ``mt.overview`` by week with human headers, one number format
+    (thousands separated, rates as percentages, ratios with one decimal), the settling
+    columns of provisional weeks marked, and a sentence naming what each rate divides."""
+    notebook = executed(NOTEBOOKS_DIR / "quickstart.ipynb")
+    assert notebook.cells[-1].id == "overview"
+    html = cell_text(notebook, "overview")
+    headers = re.findall(r'class="col_heading[^"]*" >([^<]*)</th>', html)
+    rates = [
+        "Merged / created PRs",
+        "ACUs per merged PR",
+        "Searches per active user",
+        "Sessions per active user",
+    ]
+    counts = ["Sessions", "PRs created", "PRs merged", "Searches", "Active users", "ACUs"]
+    assert headers == counts + rates, headers
+    weeks = re.findall(r'class="row_heading[^"]*" >([^<]*)</th>', html)
+    assert len(weeks) == 4 and all(re.search(r"\d{4}$", week) for week in weeks), weeks
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    rows = [cells[i : i + len(headers)] for i in range(0, len(cells), len(headers))]
+    assert len(rows) == 4, cells
+    mark = labels.PROVISIONAL_MARK
+    settling = {headers.index(name) for name in ("PRs merged", "ACUs", *rates[:2])}
+    for row in rows:
+        values = [text.rstrip(mark) for text in row]
+        assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", text) for text in values[:6]), row
+        assert re.fullmatch(r"\d{1,3}\.\d%", values[6]), row
+        assert all(re.fullmatch(r"\d{1,3}(,\d{3})*\.\d", text) for text in values[7:]), row
+        assert {i for i, text in enumerate(row) if text.endswith(mark)} in (set(), settling)
+    assert rows[-1][6].endswith(mark), rows[-1]  # the last complete week ended < 14 days ago
+    assert not rows[0][6].endswith(mark), rows[0]  # four weeks back ended 21 days ago or more
+    assert "Provisional" in html
+    said = " ".join(notebook.cells[-2].source.lower().split())
+    for rate in rates:
+        assert rate.lower() in said, rate
+    assert said.count(" over ") >= 3  # each rate says what it divides by
