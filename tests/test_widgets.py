@@ -850,3 +850,177 @@ def test_the_last_day_field_says_it_is_included(panel: MetricsPanel) -> None:
     panel.apply()
     assert panel.frame is not None
     assert panel.frame["bucket_end"].iloc[-1] == pd.Timestamp("2026-11-01", tz="UTC")
+
+
+# -- the metric chooser ------------------------------------------------------------------------
+
+
+def calls_to(server: DemoServer, tail: str) -> int:
+    """Requests whose path holds ``tail`` (``"/metrics/prs"``, ``"/consumption/daily"``)."""
+    return sum(tail in target.split("?")[0] for target in server.requests)
+
+
+def chart_png(panel: MetricsPanel) -> bytes:
+    return base64.b64decode(output_data(panel.chart_output)["image/png"])
+
+
+@pytest.mark.parametrize(
+    ("metric", "tail", "column"),
+    [
+        ("prs", "/metrics/prs", "prs_created_count"),
+        ("active_users", "/metrics/active-users", "active_users"),
+        ("consumption", "/consumption/daily", "acus"),
+        ("categories", "/metrics/sessions-by-category", "sessions_count"),
+    ],
+)
+def test_switching_the_metric_fetches_it_on_apply_only(
+    demo_api: DemoAPI, metric: str, tail: str, column: str, no_new_figures: None
+) -> None:
+    with DemoServer(demo_api) as server, http_client(server) as client:
+        panel = MetricsPanel(client)
+        panel.apply()
+        sessions_chart, sessions_table = chart_png(panel), output_data(panel.table_output)
+        sessions_status = panel.status_text
+
+        panel.metric_menu.value = metric
+        assert calls_to(server, tail) == 0  # choosing fetches nothing
+        assert panel.pending_hint.value  # and asks for Apply
+        panel.apply_button.click()
+
+        assert panel.error is None, panel.problem_text
+        assert calls_to(server, tail) > 0
+        frame = panel.frame
+        assert frame is not None and panel.query.metric == metric
+        assert frame.attrs["endpoint"] == metric
+        assert column in frame.columns
+        label = mt.widgets.METRIC_CHOICES[metric].label
+        assert panel.status_text.startswith(f"{label} · ") and panel.status_text != sessions_status
+        assert chart_png(panel).startswith(b"\x89PNG") and chart_png(panel) != sessions_chart
+        assert output_data(panel.chart_output)["text/plain"] == f"<{label} chart>"
+        table = output_data(panel.table_output)
+        assert table != sessions_table
+        first = frame[column].dropna().iloc[0]
+        shown = f"{first:,.1f}" if isinstance(first, float) else f"{int(first):,}"
+        assert f"<td>{shown}</td>" in table["text/html"]
+
+
+def test_the_family_chart_marks_provisional_buckets_and_never_sums_distinct_counts(
+    panel: MetricsPanel,
+) -> None:
+    panel.query = PanelQuery(start=FIRST_DAY, end=LAST_DAY, metric="active_users", by="org")
+    frame = panel.apply()
+    assert frame is not None, panel.problem_text
+    from metrics_toolkit.widgets._family_chart import TOP_GROUPS, family_chart
+
+    figure = plt.figure()
+    try:
+        ax = family_chart(frame, "active_users", ax=figure.subplots())
+        labels = [
+            line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")
+        ]
+        assert "other" not in labels  # distinct users are never summed
+        assert len(labels) == min(TOP_GROUPS, frame["org_id"].nunique())
+        assert "Provisional" in ax.get_xlabel()  # the last weeks are not settled at NOW
+        hollow = [line for line in ax.get_lines() if line.get_label().endswith("(provisional)")]
+        assert hollow and all(line.get_markerfacecolor() == "white" for line in hollow)
+    finally:
+        plt.close(figure)
+
+
+def test_filters_an_endpoint_does_not_take_are_disabled_with_the_reason(
+    panel: MetricsPanel,
+) -> None:
+    for control in (*panel.selectors.values(), *panel.typed.values(), panel.playbook_menu):
+        assert not control.disabled and control.tooltip is None
+
+    panel.metric_menu.value = "consumption"
+    for control in (*panel.selectors.values(), *panel.typed.values(), panel.playbook_menu):
+        assert control.disabled
+        assert control.tooltip.startswith("consumption takes no filter: ")
+    assert panel.tz_box.disabled and "billing day" in panel.tz_box.tooltip
+    assert panel.chart_menu.disabled and panel.chart_menu.tooltip
+
+    panel.metric_menu.value = "active_users"
+    assert not panel.selectors["org_ids"].disabled and panel.selectors["org_ids"].tooltip is None
+    for name in ("user_ids", "service_user_ids"):
+        assert panel.selectors[name].disabled
+        assert panel.selectors[name].tooltip.startswith(
+            "active users take only the filter of organizations: "
+        )
+    assert panel.playbook_menu.disabled and not panel.tz_box.disabled
+
+    panel.metric_menu.value = "prs"  # the PR metrics take every filter of the sessions
+    for control in (*panel.selectors.values(), *panel.typed.values(), panel.playbook_menu):
+        assert not control.disabled and control.tooltip is None
+
+
+def test_the_tooltips_are_read_from_the_declarations() -> None:
+    from metrics_toolkit._endpoints import METRICS
+    from metrics_toolkit.widgets._metrics import filter_reason
+
+    for key, choice in mt.widgets.METRIC_CHOICES.items():
+        endpoint = METRICS[choice.metric].enterprise
+        for kind in mt._vocabulary.KINDS.values():
+            taken = kind.filter_param in endpoint.filters
+            assert (filter_reason(key, kind.filter_param) is None) == taken, (key, kind.name)
+
+
+def test_a_disabled_filter_is_not_sent_and_comes_back_with_its_metric(
+    demo_api: DemoAPI, directory: Any
+) -> None:
+    with DemoServer(demo_api) as server, http_client(server) as client:
+        panel = MetricsPanel(client, directory=directory)
+        user = next(iter(directory.names("user")))
+        panel.typed["user_ids"].value = user
+        panel.metric_menu.value = "active_users"
+        assert panel.query.user_ids is None  # off: the endpoint does not take it
+        panel.apply()
+        assert panel.error is None, panel.problem_text
+        assert not any("user_ids" in target for target in server.requests)
+        panel.metric_menu.value = "sessions"
+        assert panel.query.user_ids == (user,)
+
+
+def test_breakdowns_an_endpoint_does_not_take_are_left_out_with_the_reason(
+    panel: MetricsPanel,
+) -> None:
+    assert [value for _, value in panel.breakdown.options] == [
+        "",
+        "org",
+        "user",
+        "service_user",
+        "playbook",
+    ]
+    panel.breakdown.value = "playbook"
+    panel.metric_menu.value = "active_users"
+    assert [value for _, value in panel.breakdown.options] == ["", "org"]
+    assert panel.breakdown.value == ""  # the playbook breakdown is gone with its option
+    assert panel.breakdown.tooltip == (
+        "Active users can be broken down by organization only, not by user, service user "
+        "and playbook"
+    )
+    panel.metric_menu.value = "categories"
+    assert panel.breakdown.disabled
+    assert panel.breakdown.tooltip == "sessions by category cannot be broken down"
+    panel.metric_menu.value = "sessions"
+    assert not panel.breakdown.disabled and panel.breakdown.tooltip is None
+
+
+def test_a_query_with_a_filter_its_metric_does_not_take_is_refused() -> None:
+    with pytest.raises(ValueError, match="org_ids: consumption takes no filter"):
+        PanelQuery(start=FIRST_DAY, end=LAST_DAY, metric="consumption", org_ids=["org-1"])
+    with pytest.raises(ValueError, match="by: sessions by category cannot be broken down"):
+        PanelQuery(start=FIRST_DAY, end=LAST_DAY, metric="categories", by="org")
+    with pytest.raises(ValueError, match="metric: got 'weather'"):
+        PanelQuery(start=FIRST_DAY, end=LAST_DAY, metric="weather")
+
+
+def test_consumption_by_organization_is_named_and_listed_per_group(panel: MetricsPanel) -> None:
+    panel.query = PanelQuery(start=FIRST_DAY, end=LAST_DAY, metric="consumption", by="org")
+    frame = panel.apply()
+    assert frame is not None and panel.error is None, panel.problem_text
+    names = set(frame["org_name"])
+    assert len(names) == frame["org_id"].nunique() > 1
+    table = output_data(panel.table_output)["text/html"]
+    assert f"<td>{frame['org_name'].iloc[0]}</td>" in table  # named, not only an id
+    assert "billing day buckets x" in panel.status_text

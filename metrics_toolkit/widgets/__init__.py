@@ -1,7 +1,9 @@
 """ipywidgets panels over the client and the charts.
 
-:class:`MetricsPanel` is a filter panel: date range, frequency, time zone, breakdown, filters
-(organizations, users, service users, playbook) and the chart to show. Nothing is fetched while
+:class:`MetricsPanel` is a filter panel: the metric to look at (:data:`METRIC_CHOICES`:
+sessions, PRs, active users, consumption, categories), date range, frequency, time zone,
+breakdown, filters (organizations, users, service users, playbook; those the metric's endpoint
+does not take disabled, their tooltips saying why) and the chart to show. Nothing is fetched while
 the choices change; **Apply** fetches (one call per bucket and group, with a progress bar), then
 shows the chart, a table of the main columns (for a breakdown, a block of columns per group)
 and a status line. Errors of any kind are shown in the panel, never lost in the browser
@@ -19,8 +21,11 @@ and its options, so a renamed chart fails at import and under mypy, not when dra
 The package's modules, each only looking back along this list:
 
 - ``_charts``: :class:`ChartSpec`, :data:`CHARTS` and :func:`draw_chart`;
+- ``_metrics``: :data:`METRIC_CHOICES`, what each endpoint takes (the filters and breakdowns
+  the panel disables and why) and how each is fetched;
 - ``_query``: :class:`PanelQuery`, its checks and the default date range;
 - ``_render``: the panel's HTML and text, pure (no ipywidgets);
+- ``_family_chart``: the chart of a metric other than sessions;
 - ``_table``: the table of a result (pivoted for a breakdown of a few groups), pure;
 - ``_controls``: the widgets, laid out, set from a query and read back;
 - ``panel``: :class:`MetricsPanel`, the controls wired to what they do.
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 from ._charts import CHARTS, ChartSpec, draw_chart
 from ._controls import BREAKDOWN_LABELS, COMMON_TIME_ZONES
+from ._metrics import METRIC_CHOICES, MetricChoice
 from ._query import FREQUENCIES, PanelQuery
 from ._render import FREQUENCY_WORDS as FREQUENCY_WORDS  # importable, not in __all__
 from .panel import MetricsPanel
@@ -39,7 +45,9 @@ __all__ = [
     "CHARTS",
     "COMMON_TIME_ZONES",
     "FREQUENCIES",
+    "METRIC_CHOICES",
     "ChartSpec",
+    "MetricChoice",
     "MetricsPanel",
     "PanelQuery",
     "draw_chart",

@@ -18,6 +18,7 @@ from ..errors import InvalidParameterError
 from ..params import check_timezone
 from . import _render
 from ._charts import CHARTS
+from ._metrics import DEFAULT_METRIC, METRIC_CHOICES, breakdown_reason, filter_reason
 from ._query import FREQUENCIES, PanelQuery, make_query, required_date
 
 __all__ = ["BREAKDOWN_LABELS", "COMMON_TIME_ZONES", "PanelControls"]
@@ -74,8 +75,10 @@ class PanelControls:
 
     Attributes
     ----------
-    start_picker, end_picker, freq_buttons, tz_box, breakdown, playbook_menu, chart_menu
-        The choices, one control each.
+    metric_menu, start_picker, end_picker, freq_buttons, tz_box, breakdown, playbook_menu,
+    chart_menu
+        The choices, one control each. A filter, breakdown or chart the chosen metric does
+        not take is disabled (or left out of the menu), its tooltip saying why.
     selectors, typed : dict
         By filter (``"org_ids"``, ``"user_ids"``, ``"service_user_ids"``): the list of names
         and the box for typed ids or names.
@@ -90,6 +93,17 @@ class PanelControls:
     def __init__(self, directory: Directory | None) -> None:
         self.directory = directory
         self._ids: tuple[str, ...] | None = None
+        metrics = [(choice.label, key) for key, choice in METRIC_CHOICES.items()]
+        self.metric_menu = _control(
+            widgets.ToggleButtons,
+            "mt-metric",
+            {"width": "auto"},
+            options=metrics,
+            value=DEFAULT_METRIC,
+            description="Metric",
+            style={"button_width": "110px", "description_width": LABEL_STYLE["description_width"]},
+            tooltip="What to look at; Apply fetches it",
+        )
         self.start_picker = _labelled(widgets.DatePicker, "mt-start", "From", NARROW)
         self.end_picker = _labelled(
             widgets.DatePicker,
@@ -117,8 +131,7 @@ class PanelControls:
             placeholder="an IANA name, e.g. Europe/Berlin",
         )
         self.tz_hint = widgets.HTML()
-        breakdowns = [(label, kind or NO_CHOICE) for kind, label in BREAKDOWN_LABELS.items()]
-        self.breakdown = _menu("mt-breakdown", "Breakdown", breakdowns, MEDIUM)
+        self.breakdown = _menu("mt-breakdown", "Breakdown", _breakdowns(DEFAULT_METRIC), MEDIUM)
         charts = [(spec.label, key) for key, spec in CHARTS.items()]
         self.chart_menu = _menu("mt-chart-menu", "Chart", charts, MEDIUM)
         playbooks = [("any", NO_CHOICE), *_choices(self.directory, PLAYBOOK)]
@@ -185,22 +198,31 @@ class PanelControls:
             When a choice is invalid (an unknown time zone, an empty date, a typed name the
             directory does not know, ...), naming the choice.
         """
-        filters = {kind.filter_param: self._filter_ids(kind) for kind in LIST_FILTERS}
+        metric = self.metric_menu.value
+        filters = {
+            kind.filter_param: self._filter_ids(kind)
+            for kind in LIST_FILTERS
+            if filter_reason(metric, kind.filter_param) is None  # a disabled filter is off
+        }
+        playbook = filter_reason(metric, PLAYBOOK.filter_param) is None
         by = self.breakdown.value or None
         return make_query(
+            metric=metric,
             start=required_date(self.start_picker.value, "start"),
             end=required_date(self.end_picker.value, "end"),
             freq=self.freq_buttons.value,
             tz=(self.tz_box.value or "").strip(),
             by=by,
             ids=self._ids if by is not None else None,
-            playbook_id=self.playbook_menu.value or None,
+            playbook_id=(self.playbook_menu.value or None) if playbook else None,
             chart=self.chart_menu.value,
             **filters,
         )
 
     @query.setter
     def query(self, query: PanelQuery) -> None:
+        self.metric_menu.value = query.metric
+        self._limit_to_metric()
         self.start_picker.value = query.start
         self.end_picker.value = query.end
         self.freq_buttons.value = query.freq
@@ -234,9 +256,57 @@ class PanelControls:
         else:
             self.tz_hint.value = ""
 
+    def _limit_to_metric(self) -> None:
+        """Disable what the chosen metric's endpoint does not take, each tooltip saying why;
+        the breakdown menu lists only the kinds it can be broken down by."""
+        metric = self.metric_menu.value
+        for kind in KINDS.values():
+            reason = filter_reason(metric, kind.filter_param)
+            if kind.single:
+                controls = [self.playbook_menu]
+            else:
+                controls = [self.selectors[kind.filter_param], self.typed[kind.filter_param]]
+            for control in controls:
+                control.disabled = reason is not None
+                control.tooltip = reason
+        options = _breakdowns(metric)
+        if list(self.breakdown.options) != options:
+            kept = self.breakdown.value if self.breakdown.value in dict(options).values() else ""
+            self.breakdown.options = options
+            self.breakdown.value = kept
+        self.breakdown.disabled = len(options) == 1
+        self.breakdown.tooltip = breakdown_reason(metric)
+        sessions = metric == DEFAULT_METRIC
+        self.chart_menu.disabled = not sessions
+        self.chart_menu.tooltip = None if sessions else CHART_OF_SESSIONS
+        billing = metric == BILLING_METRIC
+        self.tz_box.disabled = self.freq_buttons.disabled = billing
+        self.tz_box.tooltip = self.freq_buttons.tooltip = BILLING_DAYS if billing else None
+
     def _forget_ids(self) -> None:
         """A breakdown chosen in the panel takes its groups from the filters, not from code."""
         self._ids = None
+
+
+#: The metric measured in billing days, whatever the time zone and frequency.
+BILLING_METRIC = "consumption"
+#: Why the time zone and frequency are off for it.
+BILLING_DAYS = (
+    "consumption comes per billing day (08:00 UTC to 08:00 UTC): no time zone or frequency; "
+    "the days are read in UTC"
+)
+#: Why the chart menu is off for the other metrics.
+CHART_OF_SESSIONS = "these charts are of sessions; the other metrics have one chart each"
+
+
+def _breakdowns(metric: str) -> list[tuple[str, str]]:
+    """The breakdown menu's (label, value) pairs for a metric: "none", then its kinds."""
+    kinds = METRIC_CHOICES[metric].kinds
+    return [
+        (label, kind or NO_CHOICE)
+        for kind, label in BREAKDOWN_LABELS.items()
+        if kind is None or kind in kinds
+    ]
 
 
 # -- building -----------------------------------------------------------------------------------
@@ -273,6 +343,7 @@ def _arrange(panel: PanelControls) -> widgets.VBox:
     label = widgets.HTML(_render.FREQUENCY_LABEL, layout=widgets.Layout(width="84px"))
     choices = widgets.VBox(
         [
+            panel.metric_menu,
             widgets.HBox(
                 [panel.start_picker, panel.end_picker, label, panel.freq_buttons], layout=row
             ),

@@ -13,6 +13,13 @@ from ..buckets import bucket_floor
 from ..errors import InvalidParameterError
 from ..params import check_ids, check_timezone, to_timestamp
 from ._charts import DEFAULT_CHART, check_chart
+from ._metrics import (
+    DEFAULT_METRIC,
+    breakdown_reason,
+    check_metric,
+    filter_reason,
+    takes_breakdown,
+)
 
 __all__ = [
     "DEFAULT_BUCKETS_BEFORE",
@@ -74,7 +81,10 @@ class PanelQuery(pydantic.BaseModel):
     playbook_id: str | None = None
     """Keep sessions created with this playbook."""
     chart: str = DEFAULT_CHART
-    """A key of :data:`~metrics_toolkit.widgets.CHARTS`."""
+    """A key of :data:`~metrics_toolkit.widgets.CHARTS` (the chart of ``"sessions"``)."""
+    metric: str = DEFAULT_METRIC
+    """What to look at, a key of :data:`~metrics_toolkit.widgets.METRIC_CHOICES`: its
+    endpoint must take every filter and the breakdown set."""
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -104,6 +114,11 @@ class PanelQuery(pydantic.BaseModel):
     def _known_chart(cls, value: str) -> str:
         return check_chart(value)
 
+    @pydantic.field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        return check_metric(value)
+
     @pydantic.field_validator("ids", *ID_FILTERS, mode="before")
     @classmethod
     def _id_list(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
@@ -127,6 +142,12 @@ class PanelQuery(pydantic.BaseModel):
             )
         if self.ids is not None and self.by is None:
             raise InvalidParameterError("ids", "ids are the groups of a breakdown; set by too")
+        for name in (*ID_FILTERS, "playbook_id"):
+            reason = filter_reason(self.metric, name)
+            if getattr(self, name) is not None and reason is not None:
+                raise InvalidParameterError(name, reason)
+        if self.by is not None and not takes_breakdown(self.metric, self.by):
+            raise InvalidParameterError("by", breakdown_reason(self.metric) or self.by)
         return self
 
     def fetch_options(self) -> dict[str, Any]:

@@ -226,8 +226,10 @@ def status_html(status: Status) -> Markup:
 
 def shape_text(frame: pd.DataFrame) -> str:
     """What a result holds: ``13 weekly buckets x 5 organizations``, and whether it is partial."""
-    buckets = frame.index.nunique()
-    text = f"{buckets} {FREQUENCY_WORDS.get(str(frame.attrs.get('freq')), '')} bucket"
+    starts = frame["bucket_start"] if "bucket_start" in frame.columns else frame.index
+    buckets = starts.nunique()
+    freq = str(frame.attrs.get("freq"))
+    text = f"{buckets} {FREQUENCY_WORDS.get(freq, freq)} bucket"
     text += "s" if buckets != 1 else ""
     by = frame.attrs.get("group_by")
     if by is not None:

@@ -20,6 +20,7 @@ own, formatted; nothing is recomputed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from string import Template
 from typing import Any
 
@@ -84,6 +85,8 @@ PIVOT_MAX_GROUPS = 12
 PERCENT_COLUMNS = (MERGE_RATE, PLAYBOOK_SHARE, SEARCH_SHARE)
 #: Table columns shown with one decimal.
 DECIMAL_COLUMNS = (AVERAGE, ACUS_TOTAL)
+#: Columns of text (a category's names), shown as they are and aligned left.
+TEXT_COLUMNS = {"category": "category", "subcategory": "subcategory"}
 #: Headings of the first and last table columns (the group column is headed by its kind).
 BUCKET_HEADING, NOTE_HEADING = "bucket start", "note"
 #: The flags a pivoted row names when any group's row has them (``failed`` names the groups).
@@ -109,16 +112,21 @@ def _bucket_text(index: pd.DatetimeIndex) -> list[str]:
     return list(index.strftime("%Y-%m-%d %H:%M" if has_time else "%Y-%m-%d"))
 
 
-def readable_table(frame: pd.DataFrame) -> pd.DataFrame:
+def readable_table(frame: pd.DataFrame, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The main columns as text, a row per row of ``frame``: dates in the frame's zone, rates
-    as percentages, flags noted."""
-    index = pd.DatetimeIndex(frame.index)
+    as percentages, flags noted.
+
+    ``columns`` (column: heading) replaces :data:`TABLE_COLUMNS` for another metric than the
+    sessions'; a tidy frame's ``bucket_start`` column stands for the index.
+    """
+    starts = frame["bucket_start"] if "bucket_start" in frame.columns else frame.index
+    index = pd.DatetimeIndex(starts)
     table = pd.DataFrame({BUCKET_HEADING: _bucket_text(index)}, index=frame.index)
     for kind in KINDS.values():
         for column in (kind.name_column, kind.id_field):
             if column in frame.columns and len(table.columns) == 1:
                 table[kind.label] = frame[column].astype(str)
-    for column, heading in TABLE_COLUMNS.items():
+    for column, heading in (TABLE_COLUMNS if columns is None else columns).items():
         if column in frame.columns:
             table[heading] = [_number(column, value) for value in frame[column]]
     flags = [flag for flag in ROW_FLAGS if flag in frame.columns]
@@ -181,11 +189,12 @@ def _bucket_note(
     return ", ".join(words)
 
 
-def table_html(frame: pd.DataFrame) -> tuple[Markup, str]:
+def table_html(frame: pd.DataFrame, columns: Mapping[str, str] | None = None) -> tuple[Markup, str]:
     """The table of a result as HTML (at most :data:`TABLE_MAX_ROWS` rows) and as text.
 
-    Pivoted (:func:`pivoted_table`) for a breakdown of a few groups, else
-    :func:`readable_table`.
+    Pivoted (:func:`pivoted_table`) for a breakdown of a few groups of the session metrics,
+    else :func:`readable_table` (of ``columns``, column: heading, when given: another
+    metric's main columns, listed group after group).
 
     Examples
     --------
@@ -197,8 +206,8 @@ def table_html(frame: pd.DataFrame) -> tuple[Markup, str]:
     >>> text.splitlines()[:2]
     ['bucket start sessions note', '  2026-11-02    1,200     ']
     """
-    pivot = pivoted_table(frame)
-    table = pivot if pivot is not None else readable_table(frame)
+    pivot = pivoted_table(frame) if columns is None else None
+    table = pivot if pivot is not None else readable_table(frame, columns)
     note = Markup("")
     if len(table) > TABLE_MAX_ROWS:
         note = fill(ROWS_NOTE, shown=TABLE_MAX_ROWS, total=f"{len(table):,}")
@@ -207,7 +216,12 @@ def table_html(frame: pd.DataFrame) -> tuple[Markup, str]:
         headings, css = _pivot_headings(table), Markup(PIVOT_CSS)
     else:
         headings = fill(ROW, cells=join(fill(HEADING, text=column) for column in table.columns))
-        text_columns = (BUCKET_HEADING, NOTE_HEADING, *(kind.label for kind in KINDS.values()))
+        text_columns = (
+            BUCKET_HEADING,
+            NOTE_HEADING,
+            *TEXT_COLUMNS.values(),
+            *(kind.label for kind in KINDS.values()),
+        )
         css = join(
             fill(ALIGN_LEFT, table=f".{TABLE_CLASS}", n=n)
             for n, column in enumerate(table.columns, start=1)
@@ -255,8 +269,10 @@ def _blocks(columns: pd.Index) -> list[tuple[str, list[str]]]:
 def _number(column: str, value: Any) -> str:
     if pd.isna(value):
         return MISSING
+    if column in TEXT_COLUMNS:
+        return str(value)
     if column in PERCENT_COLUMNS:
         return rate_text(float(value))
-    if column in DECIMAL_COLUMNS:
+    if column in DECIMAL_COLUMNS or isinstance(value, float):
         return f"{value:,.1f}"
     return f"{value:,}"

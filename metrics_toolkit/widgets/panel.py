@@ -20,12 +20,14 @@ import pandas as pd
 from .._constants import DEFAULT_WORKERS
 from ..directory import Directory
 from ..errors import InvalidParameterError, MetricsError, PartialFetchWarning
-from ..fetch import FetchStats, fetch_series
+from ..fetch import FetchStats
 from ..files import write_private
 from ..params import check_positive_int, check_timezone
 from . import _render
 from ._charts import CHARTS, DEFAULT_CHART, chart_png
 from ._controls import PanelControls
+from ._family_chart import family_chart_png
+from ._metrics import DEFAULT_METRIC, METRIC_CHOICES, fetch_metric, main_columns
 from ._query import PanelQuery, default_range, make_query, to_date
 from ._table import table_html
 
@@ -41,7 +43,11 @@ ResultCallback: TypeAlias = Callable[[pd.DataFrame], Any]
 
 
 class MetricsPanel(PanelControls):
-    """A filter panel over session metrics: choose, press Apply, read the chart and table.
+    """A filter panel over the metrics: choose, press Apply, read the chart and table.
+
+    The metric chooser picks sessions (with the chart menu), PRs, active users, consumption
+    (per billing day) or sessions by category; a filter or breakdown the chosen metric's
+    endpoint does not take is disabled, its tooltip saying why.
 
     Parameters
     ----------
@@ -61,7 +67,9 @@ class MetricsPanel(PanelControls):
     by : {"org", "user", "service_user", "playbook"}, optional
         Initial breakdown.
     chart : str, default "sessions_over_time"
-        Initial chart, a key of :data:`~metrics_toolkit.widgets.CHARTS`.
+        Initial chart of the sessions, a key of :data:`~metrics_toolkit.widgets.CHARTS`.
+    metric : str, default "sessions"
+        Initial metric, a key of :data:`~metrics_toolkit.widgets.METRIC_CHOICES`.
     export_dir : str or pathlib.Path, optional
         Where **Export CSV** writes. Default: the current working directory (next to the
         notebook, in Jupyter and Voilà).
@@ -103,6 +111,7 @@ class MetricsPanel(PanelControls):
         tz: str = "UTC",
         by: str | None = None,
         chart: str = DEFAULT_CHART,
+        metric: str = DEFAULT_METRIC,
         export_dir: str | Path | None = None,
         workers: int = DEFAULT_WORKERS,
     ) -> None:
@@ -125,6 +134,7 @@ class MetricsPanel(PanelControls):
             tz=zone,
             by=by,
             chart=chart,
+            metric=metric,
         )
         self._directory_error: Exception | None = None
         if directory is None:
@@ -152,10 +162,11 @@ class MetricsPanel(PanelControls):
         self.apply_button.on_click(self._guarded(lambda _: self.apply()))
         self.export_button.on_click(self._guarded(lambda _: self.export_csv()))
         self.chart_menu.observe(self._guarded(lambda _: self._redraw()), names="value")
+        self.metric_menu.observe(self._guarded(lambda _: self._limit_to_metric()), names="value")
         self.tz_box.observe(self._guarded(lambda _: self._check_tz()), names="value")
         self.breakdown.observe(self._guarded(lambda _: self._forget_ids()), names="value")
         choices = (self.start_picker, self.end_picker, self.freq_buttons, self.tz_box)
-        menus = (self.breakdown, self.playbook_menu)
+        menus = (self.metric_menu, self.breakdown, self.playbook_menu)
         for control in (*choices, *menus, *self.selectors.values(), *self.typed.values()):
             control.observe(self._guarded(lambda _: self._mark_pending()), names="value")
 
@@ -269,25 +280,15 @@ class MetricsPanel(PanelControls):
         query = self.query
         self.progress.value, self.progress.max, self.progress.bar_style = 0, 1, "info"
         self._show_status("Fetching…")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PartialFetchWarning)
-            frame = fetch_series(
-                self.client,
-                **query.fetch_options(),
-                workers=self.workers,
-                progress=False,
-                on_progress=self._on_progress,
-                on_error="mark",
-                directory=self.directory,
-                allow_unknown_ids=True,  # typed ids the directory does not list are kept
-            )
-        stats: FetchStats = frame.attrs["fetch_stats"]
+        frame = _fetch(self, query)
+        stats: FetchStats | None = frame.attrs.get("fetch_stats")
         self.frame, self.last_query = frame, query
-        self.progress.bar_style = "warning" if stats.failed else "success"
-        self._show_status(_render.shape_text(frame), stats.summary())
-        if stats.failures:
+        self.progress.value = self.progress.max
+        self.progress.bar_style = "warning" if stats is not None and stats.failed else "success"
+        self._show_status(*_status_parts(frame, query.metric))
+        if stats is not None and stats.failures:
             self._add_problem(_render.failures_html(stats, query.by, self.directory))
-        self.table_output.outputs = (_table_display(frame),)
+        self.table_output.outputs = (_table_display(frame, query.metric),)
         self._redraw()  # last: a new chart means the whole result is shown
         self.export_button.disabled = False
         self.pending_hint.value = ""
@@ -305,16 +306,16 @@ class MetricsPanel(PanelControls):
 
     def _redraw(self) -> None:
         """Draw the chosen chart from the last frame (no fetch)."""
-        if self.frame is None:
+        if self.frame is None or self.last_query is None:
             return
-        chart = self.chart_menu.value
+        label, draw = _chart_of(self.last_query.metric, self.chart_menu.value)
         try:
-            png = chart_png(self.frame, chart)
+            png = draw(self.frame)
         except Exception as error:
             self.chart_output.outputs = ()
-            self._show_problem(f"The chart {CHARTS[chart].label!r} could not be drawn", error)
+            self._show_problem(f"The chart {label!r} could not be drawn", error)
             return
-        self.chart_output.outputs = (_chart_display(png, CHARTS[chart].label),)
+        self.chart_output.outputs = (_chart_display(png, label),)
 
     # -- messages -------------------------------------------------------------------------------
 
@@ -344,9 +345,41 @@ class MetricsPanel(PanelControls):
 
 
 def _export_name(query: PanelQuery) -> str:
-    """``metrics_<freq>_<start>_<end>[_by-<kind>].csv``."""
-    name = f"metrics_{query.freq}_{query.start.isoformat()}_{query.end.isoformat()}"
+    """``metrics_<freq>_<start>_<end>[_by-<kind>].csv``; another metric than sessions
+    ``<metric>_...`` instead of ``metrics_...``."""
+    head = "metrics" if query.metric == DEFAULT_METRIC else query.metric
+    name = f"{head}_{query.freq}_{query.start.isoformat()}_{query.end.isoformat()}"
     return f"{name}_by-{query.by}.csv" if query.by is not None else f"{name}.csv"
+
+
+def _fetch(panel: MetricsPanel, query: PanelQuery) -> pd.DataFrame:
+    """Fetch the query's metric as the panel does: progress shown, failed calls marked."""
+    settings: dict[str, Any] = {
+        "workers": panel.workers,
+        "progress": False,
+        "on_progress": panel._on_progress,
+        "on_error": "mark",
+        "directory": panel.directory,
+        "allow_unknown_ids": True,  # typed ids the directory does not list are kept
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PartialFetchWarning)
+        return fetch_metric(panel.client, query.metric, query.fetch_options(), **settings)
+
+
+def _status_parts(frame: pd.DataFrame, metric: str) -> tuple[str, ...]:
+    """The status line of a result: the metric, its shape, and its calls when counted."""
+    stats: FetchStats | None = frame.attrs.get("fetch_stats")
+    summary = () if stats is None else (stats.summary(),)
+    return (METRIC_CHOICES[metric].label, _render.shape_text(frame), *summary)
+
+
+def _chart_of(metric: str, chart: str) -> tuple[str, Callable[[pd.DataFrame], bytes]]:
+    """The label and the drawing (to PNG) of a metric's chart: the chart menu's for sessions,
+    the metric's own for the others."""
+    if metric == DEFAULT_METRIC:
+        return CHARTS[chart].label, lambda frame: chart_png(frame, chart)
+    return METRIC_CHOICES[metric].label, lambda frame: family_chart_png(frame, metric)
 
 
 def _display(data: Mapping[str, str]) -> dict[str, Any]:
@@ -360,9 +393,10 @@ def _chart_display(png: bytes, label: str) -> dict[str, Any]:
     return _display({"image/png": image, "text/plain": f"<{label} chart>"})
 
 
-def _table_display(frame: pd.DataFrame) -> dict[str, Any]:
+def _table_display(frame: pd.DataFrame, metric: str) -> dict[str, Any]:
     """The table of a result as an output: HTML, and text for a console."""
-    markup, text = table_html(frame)
+    columns = None if metric == DEFAULT_METRIC else main_columns(frame, metric)
+    markup, text = table_html(frame, columns)
     return _display({"text/html": markup, "text/plain": text})
 
 
