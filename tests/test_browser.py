@@ -126,8 +126,9 @@ def voila(chromium: str, network_log: Path, tmp_path: Path) -> Iterator[VoilaSer
 def test_the_panel_in_voila(
     chromium: str, voila: VoilaServer, network_log: Path, tmp_path: Path
 ) -> None:
-    """Load, Apply, change the frequency and a filter, Apply again: the chart and status
-    change, nothing goes wrong in the page, and nothing leaves the machine."""
+    """Load, Apply, change the frequency and a filter, Apply again, switch the metric to
+    active users (the user filter disabled, saying why), Apply: the chart and status change
+    each time, nothing goes wrong in the page, and nothing leaves the machine."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -201,6 +202,22 @@ def test_the_panel_in_voila(
         assert "Platform" in table and "Growth" not in table, table[:500]
         assert page.locator(".mt-problems").inner_text().strip() == ""
         page.screenshot(path=ARTIFACTS / "03-monthly-platform.png", full_page=True)
+
+        monthly_chart = chart_source()
+        page.locator(".mt-metric button", has_text="Active users").click()
+        users = page.locator(".mt-user-ids")
+        page.wait_for_function(
+            "() => document.querySelector('.mt-user-ids select')?.disabled === true",
+            timeout=APPLY_TIMEOUT_MS,
+        )
+        tooltip = users.evaluate("el => el.title || el.querySelector('[title]')?.title || ''")
+        assert tooltip.startswith("active users take only the filter of organizations"), tooltip
+        apply_and_wait("third Apply (active users)", monthly_status, monthly_chart)
+        users_status = page.locator(".mt-status").inner_text()
+        assert users_status.startswith("Active users"), users_status
+        assert "monthly buckets x 1 organization" in users_status, users_status
+        assert page.locator(".mt-problems").inner_text().strip() == ""
+        page.screenshot(path=ARTIFACTS / "04-active-users.png", full_page=True)
         browser.close()
 
     assert watch.page_errors == [], watch.page_errors
