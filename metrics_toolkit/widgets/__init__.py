@@ -20,12 +20,12 @@ and its options, so a renamed chart fails at import and under mypy, not when dra
 
 The package's modules, each only looking back along this list:
 
-- ``_charts``: :class:`ChartSpec`, :data:`CHARTS` and :func:`draw_chart`;
+- ``_charts``: :class:`ChartSpec`, :data:`CHARTS` (the sessions' chart menu), the other
+  metrics' charts and :func:`draw_chart`;
 - ``_metrics``: :data:`METRIC_CHOICES`, what each endpoint takes (the filters and breakdowns
   the panel disables and why) and how each is fetched;
 - ``_query``: :class:`PanelQuery`, its checks and the default date range;
 - ``_render``: the panel's HTML and text, pure (no ipywidgets);
-- ``_family_chart``: the chart of a metric other than sessions;
 - ``_table``: the table of a result (pivoted for a breakdown of a few groups), pure;
 - ``_controls``: the widgets, laid out, set from a query and read back;
 - ``panel``: :class:`MetricsPanel`, the controls wired to what they do.

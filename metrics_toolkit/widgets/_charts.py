@@ -15,7 +15,15 @@ from .. import charts
 from .._constants import FIGSIZE, KPI_FIGSIZE
 from ..errors import InvalidParameterError
 
-__all__ = ["CHARTS", "DEFAULT_CHART", "ChartSpec", "chart_png", "draw_chart"]
+__all__ = [
+    "CHARTS",
+    "DEFAULT_CHART",
+    "METRIC_CHARTS",
+    "ChartSpec",
+    "chart_png",
+    "draw_chart",
+    "spec_png",
+]
 
 #: Resolution of the chart images, dots per inch.
 CHART_DPI = 100
@@ -66,6 +74,14 @@ CHARTS: dict[str, ChartSpec] = {
     "kpi_summary": ChartSpec("KPI summary", charts.kpi_summary, figsize=KPI_FIGSIZE),
 }
 DEFAULT_CHART = "sessions_over_time"
+#: The chart of each other metric of the panel's chooser (by ``PanelQuery.metric``): the family's
+#: own charts, which mark provisional buckets and never sum distinct counts.
+METRIC_CHARTS: dict[str, ChartSpec] = {
+    "prs": ChartSpec("PR outcomes", charts.pr_outcomes),
+    "active_users": ChartSpec("Active users", charts.active_users),
+    "consumption": ChartSpec("ACUs by product", charts.consumption_by_product),
+    "categories": ChartSpec("Sessions by category", charts.categories),
+}
 
 
 def check_chart(chart: str) -> str:
@@ -118,6 +134,13 @@ def draw_chart(frame: pd.DataFrame, chart: str = DEFAULT_CHART) -> Figure:
 
 def chart_png(frame: pd.DataFrame, chart: str) -> bytes:
     """:func:`draw_chart` as PNG bytes, at :data:`CHART_DPI`."""
+    return spec_png(frame, CHARTS[check_chart(chart)])
+
+
+def spec_png(frame: pd.DataFrame, spec: ChartSpec) -> bytes:
+    """One chart drawn on a new figure (outside pyplot), as PNG bytes at :data:`CHART_DPI`."""
+    figure = Figure(figsize=spec.figsize, layout="constrained")
+    spec.function(frame, ax=figure.subplots(), **spec.options)
     buffer = io.BytesIO()
-    draw_chart(frame, chart).savefig(buffer, format="png", dpi=CHART_DPI)
+    figure.savefig(buffer, format="png", dpi=CHART_DPI)
     return buffer.getvalue()

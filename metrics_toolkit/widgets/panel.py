@@ -24,9 +24,8 @@ from ..fetch import FetchStats
 from ..files import write_private
 from ..params import check_positive_int, check_timezone
 from . import _render
-from ._charts import CHARTS, DEFAULT_CHART, chart_png
+from ._charts import CHARTS, DEFAULT_CHART, METRIC_CHARTS, chart_png, spec_png
 from ._controls import PanelControls
-from ._family_chart import family_chart_png
 from ._metrics import DEFAULT_METRIC, METRIC_CHOICES, fetch_metric, main_columns
 from ._query import PanelQuery, default_range, make_query, to_date
 from ._table import table_html
@@ -376,10 +375,11 @@ def _status_parts(frame: pd.DataFrame, metric: str) -> tuple[str, ...]:
 
 def _chart_of(metric: str, chart: str) -> tuple[str, Callable[[pd.DataFrame], bytes]]:
     """The label and the drawing (to PNG) of a metric's chart: the chart menu's for sessions,
-    the metric's own for the others."""
+    the metric's own (:data:`~._charts.METRIC_CHARTS`) for the others."""
     if metric == DEFAULT_METRIC:
         return CHARTS[chart].label, lambda frame: chart_png(frame, chart)
-    return METRIC_CHOICES[metric].label, lambda frame: family_chart_png(frame, metric)
+    spec = METRIC_CHARTS[metric]
+    return spec.label, lambda frame: spec_png(frame, spec)
 
 
 def _display(data: Mapping[str, str]) -> dict[str, Any]:
