@@ -326,7 +326,7 @@ def rollup(
 def _cycle_buckets(
     cycles: Sequence[Any] | None, start: pd.Timestamp, end: pd.Timestamp, now: pd.Timestamp
 ) -> list[Bucket]:
-    """The billing cycles that overlap ``[start, end)``, as buckets (partial after ``now``)."""
+    """The cycles overlapping ``[start, end)``, cut to it as calendar buckets are (clipped)."""
     if not cycles:
         raise InvalidParameterError("cycles", "freq='cycle' needs the billing cycles: cycles=")
     buckets = []
@@ -334,7 +334,8 @@ def _cycle_buckets(
         low = pd.Timestamp(int(cycle.after), unit="s", tz="UTC")
         high = pd.Timestamp(int(cycle.before), unit="s", tz="UTC")
         if low < end and high > start:
-            buckets.append(Bucket(low, high, clipped=low < start or high > end, partial=high > now))
+            clipped = low < start or high > end
+            buckets.append(Bucket(max(low, start), min(high, end), clipped, partial=high > now))
     if not buckets or buckets[0].start > start or buckets[-1].end < end:
         raise InvalidParameterError("cycles", "the cycles given do not cover the frame's days")
     return buckets

@@ -326,6 +326,20 @@ def test_consumption_rolls_up_to_billing_cycles_and_months(
     assert (months.index.day == 1).all() and (months.index.hour == 8).all()
 
 
+def test_the_current_cycle_rolls_up_to_its_days_so_far_clipped_not_failed(
+    demo_client: mt.MetricsClient,
+) -> None:
+    cycles = demo_client.billing_cycles()
+    frame = mt.fetch_consumption(demo_client, cycles[-2].after, demo_client.now())
+    by_cycle = rollup(frame, "cycle", cycles=cycles)
+    current = by_cycle.iloc[-1]
+    assert len(by_cycle) == 2 and not by_cycle["failed"].any()
+    assert bool(current["clipped"]) and bool(current["partial"])
+    assert current["bucket_end"] == frame["bucket_end"].max()  # as far as the days go
+    days = frame[frame.index >= by_cycle.index[-1]]
+    assert current["acus"] == pytest.approx(days["acus"].sum()) and current["acus"] > 0
+
+
 def test_consumption_per_organization_holds_only_devin(
     demo_client: mt.MetricsClient, org_id: str
 ) -> None:
