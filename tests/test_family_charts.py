@@ -346,3 +346,13 @@ def test_the_cycle_title_counts_only_the_cycles_drawn(
     previous = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("cycle ")]
     assert len(previous) == 1
     assert " against the 1 before" in ax.get_title(loc="left")
+
+
+@pytest.mark.parametrize("metric", ["prs", "active_users"])
+def test_a_chart_of_one_group_names_it_whatever_the_metric(
+    client: mt.MetricsClient, metric: str
+) -> None:
+    frame = _series(client, metric, by="org", ids=["Platform"])
+    chart = charts.pr_outcomes if metric == "prs" else charts.active_users
+    ax = chart(frame)
+    assert "for organization “Platform”" in ax.get_title(loc="left")

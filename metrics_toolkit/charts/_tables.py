@@ -172,8 +172,9 @@ def scope_text(frame: pd.DataFrame, *, combined: bool) -> str:
     if kind is None:
         return ""
     count = int(frame[kind.id_field].nunique())
-    if count == 1:
-        (label,) = top_groups(frame, top=1).columns
+    if count == 1:  # named by its name column, else its id: there is nothing to rank
+        names = frame.get(kind.name_column, frame[kind.id_field]).dropna()
+        label = names.iloc[0] if len(names) else frame[kind.id_field].iloc[0]
         return f" for {kind.label} “{label}”"
     if not combined:
         return f" by {kind.label}"
