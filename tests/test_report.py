@@ -20,15 +20,21 @@ import pytest
 import metrics_toolkit as mt
 from metrics_toolkit import report
 from metrics_toolkit.frames import Row
+from metrics_toolkit.periods import fetch_consumption
 from metrics_toolkit.report import render
+from metrics_toolkit.report.family import FAMILY_KPI_LABELS
 
 NOW = "2026-11-25T03:00:00Z"
 #: Weeks 2026-W42 .. 2026-W47 (Mondays 12 Oct .. 16 Nov 2026), all complete at NOW.
 WEEKS = ("2026-W42", "2026-W43", "2026-W44", "2026-W45", "2026-W46", "2026-W47")
 SIZES = ("xs", "s", "m", "l", "xl")
 #: Charts the report draws: trend (total, by org), origin mix, size mix, merge rate (total,
-#: by size), ACUs; one more (sessions by playbook) when playbooks are chosen.
-REPORT_CHARTS = 7
+#: by size), ACUs; active users; PR outcomes; ACUs by product, by organization, the billing
+#: cycle; sessions by category and subcategory; one more (sessions by playbook) when playbooks
+#: are chosen.
+REPORT_CHARTS = 14
+#: The sections of the metrics family and the charts each holds at least (enterprise scope).
+FAMILY_SECTIONS = {"Adoption": 1, "Outcomes": 1, "Cost": 3, "Use": 2}
 FAKE_TOKEN = "cog_report_test_token_must_not_leak_0123456789"
 
 
@@ -862,6 +868,17 @@ def remote_resources(body: str) -> list[str]:
     return [match for pattern in patterns for match in re.findall(pattern, body, re.I)]
 
 
+def section_charts(body: str) -> dict[str, int]:
+    """The embedded charts under each ``<h2>`` of a rendered report, by the heading's text."""
+    parts = re.split(r"<h2[^>]*>(.*?)</h2>", body, flags=re.S)
+    return {
+        report.display.plain_text(parts[i]).strip().rstrip("¶").strip(): parts[i + 1].count(
+            '<img src="data:image/png;base64,'
+        )
+        for i in range(1, len(parts) - 1, 2)
+    }
+
+
 def check_report_html(path: Path, week: str, *, charts: int) -> str:
     body = path.read_text(encoding="utf-8")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -870,7 +887,12 @@ def check_report_html(path: Path, week: str, *, charts: int) -> str:
     heading = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
     assert heading is not None and f"Weekly report — {week}" in heading.group(1)
     tables = re.findall(r"<table.*?</table>", body, re.S)
-    assert any(all(label in table for label in report.KPI_LABELS.values()) for table in tables)
+    labels = [*report.KPI_LABELS.values(), *FAMILY_KPI_LABELS.values()]
+    assert any(all(label in table for label in labels) for table in tables)
+    for section, count in section_charts(body).items():
+        if section in FAMILY_SECTIONS:
+            assert count >= FAMILY_SECTIONS[section], (section, count)
+    assert set(FAMILY_SECTIONS) <= set(section_charts(body))
     assert body.count('<img src="data:image/png;base64,') >= charts
     assert remote_resources(body) == []
     assert re.search(r"""<script[^>]*\bsrc\s*=""", body, re.I) is None
@@ -910,9 +932,11 @@ def test_render_weekly_report_in_process(monkeypatch: pytest.MonkeyPatch, tmp_pa
         weeks=8,
         demo=True,
         out=out,
+        acu_price=2.25,
     )
     assert path == out
     body = check_report_html(path, week, charts=REPORT_CHARTS + 1)
+    assert "2.25 per ACU" in body  # money only at the price given
     assert "Europe/Berlin" in body and "Playbooks" in body and "Migrate an endpoint" in body
     assert "Platform, Growth, Data" in body
     assert FAKE_TOKEN not in body
@@ -940,6 +964,7 @@ def test_cli_report_writes_the_html(tmp_path: Path) -> None:
     assert FAKE_TOKEN not in result.stdout + result.stderr
     body = check_report_html(out, week, charts=REPORT_CHARTS)
     assert FAKE_TOKEN not in body
+    assert "per ACU" not in body  # no price, no money
     assert "All organizations" in body
     assert "and run again without <code>--demo</code>." in body  # the advice of the command
 
@@ -987,3 +1012,79 @@ def test_the_report_notebook_is_shipped_and_linked() -> None:
     names = set(re.findall(r"^(\w+) =", tagged[0].source, re.M))
     assert {"week", "tz", "orgs", "playbooks", "weeks", "demo"} <= names
     assert np.all([c.get("outputs", []) == [] for c in notebook.cells if c.cell_type == "code"])
+
+
+# -- the metrics family: adoption, outcomes, cost, use ---------------------------------------
+
+FAMILY_NOW = "2026-11-25T10:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def family_report() -> report.WeeklyReport:
+    client = mt.MetricsClient.demo(now=FAMILY_NOW)
+    return report.load_weekly_report(client, week="2026-W47", tz="Europe/Berlin", weeks=6)
+
+
+def test_the_kpi_table_adds_active_users_prs_merged_and_acus_consumed(
+    family_report: report.WeeklyReport,
+) -> None:
+    kpis = family_report.kpis()
+    assert set(FAMILY_KPI_LABELS) <= set(kpis.index)
+    client = mt.MetricsClient.demo(now=FAMILY_NOW)
+    start = report.week_bounds("2026-W43", "Europe/Berlin")[0]
+    end = report.week_bounds("2026-W47", "Europe/Berlin")[1]
+    active = mt.fetch_series(
+        client, start, end, "week", tz="Europe/Berlin", metric="active_users", progress=False
+    )["active_users"].astype(float)
+    row = kpis.loc["active_users"]
+    assert row["this_week"] == active.iloc[-1] and row["previous_week"] == active.iloc[-2]
+    # distinct counts: the 4-week average is the mean of the weekly counts, never their union
+    assert row["four_week_average"] == pytest.approx(active.iloc[:4].mean())
+    assert not row["this_week_provisional"]
+    merged = kpis.loc["prs_merged_count"]
+    assert merged["this_week_provisional"]  # W47 ended 2 days before the data was read
+    days = fetch_consumption(client, "2026-11-16T08:00Z", "2026-11-23T08:00Z")
+    assert kpis.loc["acus_consumed", "this_week"] == pytest.approx(days["acus"].sum())
+    table = report.format_kpis(kpis)
+    assert table.loc[FAMILY_KPI_LABELS["prs_merged_count"], "2026-W47"].endswith("†")
+    assert not table.loc[FAMILY_KPI_LABELS["active_users"], "2026-W47"].endswith("†")
+
+
+def test_the_family_sentences_mark_provisional_values_and_add_no_money_without_a_price(
+    family_report: report.WeeklyReport,
+) -> None:
+    family = family_report.family
+    assert family is not None
+    adoption = family.adoption_text().text
+    assert "never added up" in adoption and "Stickiness" in adoption
+    outcomes = family.outcomes_text().text
+    assert "†" in outcomes and "taken over" in outcomes
+    assert "per ACU" not in family.cost_text().text
+    assert mixed_number_formats(adoption + outcomes + family.cost_text().text) == []
+
+
+def test_a_price_per_acu_turns_the_billing_week_into_money() -> None:
+    client = mt.MetricsClient.demo(now=FAMILY_NOW)
+    data = report.load_weekly_report(client, week="2026-W47", weeks=5, acu_price=2.5)
+    assert data.family is not None
+    consumed = data.family.kpis().loc["acus_consumed", "this_week"]
+    assert f"{consumed * 2.5:,.2f}" in data.family.cost_text().text
+    assert "2.50 per ACU" in data.family.cost_text().text
+
+
+@pytest.mark.parametrize("price", [0, -1.5, math.nan, True, "2"])
+def test_a_price_per_acu_must_be_a_number_above_zero(price: Any) -> None:
+    with pytest.raises(mt.InvalidParameterError, match="acu_price"):
+        report.render_weekly_report(demo=True, acu_price=price)
+
+
+def test_the_cost_charts_are_in_billing_weeks_up_to_the_reports(
+    family_report: report.WeeklyReport,
+) -> None:
+    family = family_report.family
+    assert family is not None
+    weeks = family.consumption_weeks()
+    assert weeks is not None and len(weeks) == 6
+    assert weeks.index[-1] == pd.Timestamp("2026-11-16T08:00Z")
+    by_org = family.consumption_weeks(by_org=True)
+    assert by_org is not None and by_org.index.max() == weeks.index[-1]

@@ -20,10 +20,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .._constants import DEFAULT_WEEKS, ENV_API_KEY, MAX_WEEKS
+from .._vocabulary import ACUS_TOTAL
 from ..client import MetricsClient
 from ..errors import InvalidParameterError
 from ..params import check_names, check_timezone
+from ..summaries import bucket_totals
 from .display import HTMLBlock
+from .family import check_acu_price, load_family
 from .kpis import BASELINE_WEEKS
 from .weekly import ALL_ORGS, WeeklyReport
 from .weeks import check_complete_week, last_complete_week, shift_week, week_bounds
@@ -165,6 +168,7 @@ def load_weekly_report(
     orgs: Sequence[str] | str | None = None,
     playbooks: Sequence[str] | str | None = None,
     weeks: int = DEFAULT_WEEKS,
+    acu_price: float | None = None,
 ) -> WeeklyReport:
     """Fetch what the weekly report shows: the scope by week, by organization, by playbook.
 
@@ -182,6 +186,9 @@ def load_weekly_report(
     weeks : int, default 12
         Weeks of history in the charts, 1 to 104 (at least 5 are fetched, for the
         4-week average).
+    acu_price : float, optional
+        A price per ACU, above 0, in the user's currency: the cost section shows amounts of
+        money at it. Without it, ACUs only; no price is ever assumed.
 
     Raises
     ------
@@ -190,6 +197,7 @@ def load_weekly_report(
     """
     zone = check_timezone(tz)
     weeks = check_weeks(weeks)
+    price = check_acu_price(acu_price)
     org_names = check_names(orgs, "orgs")
     playbook_names = check_names(playbooks, "playbooks")
     now = client.now()
@@ -228,6 +236,15 @@ def load_weekly_report(
         if org_ids is None
         else ", ".join(directory.name("org", org_id) for org_id in org_ids)
     )
+    family = load_family(
+        client,
+        week=week,
+        tz=zone,
+        weeks=weeks,
+        session_acus=bucket_totals(weekly)[ACUS_TOTAL],
+        org_ids=org_ids,
+        acu_price=price,
+    )
     return WeeklyReport(
         week=week,
         tz=zone,
@@ -240,6 +257,7 @@ def load_weekly_report(
         demo=is_demo(client),
         settle_period=client.cache_policy.settle_period,
         source=banner(client),
+        family=family,
     )
 
 

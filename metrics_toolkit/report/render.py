@@ -30,6 +30,7 @@ from ..files import write_private
 from ..params import check_base_url, check_flag, check_names, check_timezone
 from .data import check_weeks
 from .display import plain_text
+from .family import check_acu_price
 from .weeks import check_complete_week, last_complete_week, parse_week, week_title
 
 __all__ = ["REPORT_NOTEBOOK", "ReportExecutionError", "render_weekly_report"]
@@ -160,6 +161,7 @@ def render_weekly_report(
     base_url: str | None = None,
     cache: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
+    acu_price: float | None = None,
 ) -> Path:
     """Execute the weekly report notebook and write it as one self-contained HTML file.
 
@@ -193,6 +195,9 @@ def render_weekly_report(
         Use the answer cache.
     cache_dir : path, optional
         Where the answer cache lives.
+    acu_price : float, optional
+        A price per ACU, above 0, in your currency: the cost section then shows amounts of
+        money. Without it, ACUs only; no price is ever assumed.
 
     Returns
     -------
@@ -215,6 +220,7 @@ def render_weekly_report(
     org_names = check_names(orgs, "orgs")
     playbook_names = check_names(playbooks, "playbooks")
     weeks = check_weeks(weeks)
+    price = check_acu_price(acu_price)
     demo = check_flag(demo, "demo")
     cache = check_flag(cache, "cache")
     base_url = None if base_url is None else check_base_url(base_url)
@@ -239,6 +245,7 @@ def render_weekly_report(
         "orgs": org_names,
         "playbooks": playbook_names,
         "weeks": weeks,
+        "acu_price": price,
         "demo": demo,
         "base_url": base_url,
         "cache": cache,

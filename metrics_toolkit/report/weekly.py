@@ -30,6 +30,7 @@ from .display import (
     paragraph,
     style_table,
 )
+from .family import FamilyReport
 from .kpis import BASELINE_WEEKS, weekly_kpis
 from .prose import (
     later_weeks_sentence,
@@ -83,6 +84,8 @@ class WeeklyReport:
     """How long after a week ends its numbers keep changing."""
     source: HTMLBlock | None = field(default=None, repr=False)
     """Where the numbers come from (:func:`~metrics_toolkit.report.banner`)."""
+    family: FamilyReport | None = field(default=None, repr=False)
+    """Active users, PRs, consumption and categories of the same weeks, when fetched."""
 
     @property
     def title(self) -> str:
@@ -127,8 +130,14 @@ class WeeklyReport:
 
     def kpis(self) -> pd.DataFrame:
         """:func:`~metrics_toolkit.report.weekly_kpis` of the scope, provisional values
-        flagged."""
-        return weekly_kpis(self.weekly, self.week, now=self.now, settle_period=self.settle_period)
+        flagged; then active users, PRs merged and ACUs consumed when :attr:`family` is set
+        (:meth:`~metrics_toolkit.report.FamilyReport.kpis`)."""
+        table = weekly_kpis(self.weekly, self.week, now=self.now, settle_period=self.settle_period)
+        if self.family is None:
+            return table
+        combined = pd.concat([table, self.family.kpis()[table.columns]])
+        combined.attrs = dict(table.attrs)
+        return combined
 
     def kpi_table(self) -> Styler:
         """The KPI table, formatted for display (``†`` on provisional values, explained
