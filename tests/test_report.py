@@ -1057,6 +1057,7 @@ def test_the_family_sentences_mark_provisional_values_and_add_no_money_without_a
     assert family is not None
     adoption = family.adoption_text().text
     assert "never added up" in adoption and "Stickiness" in adoption
+    assert "of October 2026 (UTC)" in adoption  # the last whole UTC month, not November so far
     outcomes = family.outcomes_text().text
     assert "†" in outcomes and "taken over" in outcomes
     assert "per ACU" not in family.cost_text().text
@@ -1088,3 +1089,37 @@ def test_the_cost_charts_are_in_billing_weeks_up_to_the_reports(
     assert weeks.index[-1] == pd.Timestamp("2026-11-16T08:00Z")
     by_org = family.consumption_weeks(by_org=True)
     assert by_org is not None and by_org.index.max() == weeks.index[-1]
+
+
+def test_an_organization_report_leaves_out_the_enterprise_only_parts() -> None:
+    org_id = mt.MetricsClient.demo(now=FAMILY_NOW).directory().organizations[0].org_id
+    client = mt.MetricsClient.demo(now=FAMILY_NOW, org_id=org_id)
+    data = report.load_weekly_report(client, week="2026-W47", weeks=5)
+    family = data.family
+    assert family is not None and not family.enterprise
+    assert family.cycles is None and family.categories is None
+    assert family.consumption_by_org is None
+    assert org_id in data.scope
+    assert set(FAMILY_KPI_LABELS) <= set(data.kpis().index)
+    assert "enterprise scope" in family.scope_note().text
+    with pytest.raises(mt.InvalidParameterError, match="orgs"):
+        report.load_weekly_report(client, week="2026-W47", orgs=["Growth"])
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_render_an_organization_report(tmp_path: Path) -> None:
+    org_id = mt.MetricsClient.demo().directory().organizations[0].org_id
+    week = report.last_complete_week(pd.Timestamp.now(tz="UTC").floor("h"), "UTC")
+    path = report.render_weekly_report(
+        week=week, demo=True, org_id=org_id, out=tmp_path / "org.html", weeks=6
+    )
+    body = path.read_text(encoding="utf-8")
+    charts = section_charts(body)
+    assert charts["Adoption"] >= 1 and charts["Outcomes"] >= 1 and charts["Cost"] == 1
+    assert "Use" not in charts  # sessions by category exist only at enterprise scope
+    assert body.count("exist only at enterprise scope") == 1  # said once
+    assert org_id in body and remote_resources(body) == []
+    assert "per ACU" not in body and "Traceback" not in body
+    tables = re.findall(r"<table.*?</table>", body, re.S)
+    assert any(all(label in table for label in FAMILY_KPI_LABELS.values()) for table in tables)

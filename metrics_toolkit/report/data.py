@@ -57,6 +57,7 @@ def connect(
     base_url: str | None = None,
     cache: bool = True,
     cache_dir: str | Path | None = None,
+    org_id: str | None = None,
 ) -> MetricsClient:
     """A client: the real API when ``DEVIN_API_KEY`` is set, else the synthetic demo.
 
@@ -73,6 +74,9 @@ def connect(
     cache_dir : str or pathlib.Path, optional
         Where the cache lives (default the user's cache directory). The demo's cache stays in
         memory: its enterprise is generated in the process, up to the current hour.
+    org_id : str, optional
+        Scope the client to this organization (a key of an organization-level service user):
+        the report then covers it alone and leaves out what exists only at enterprise scope.
 
     Raises
     ------
@@ -86,7 +90,7 @@ def connect(
     if demo is None:
         demo = not has_key
     if demo:
-        client = MetricsClient.demo(cache=cache)
+        client = MetricsClient.demo(cache=cache, org_id=org_id)
         if requested:
             _REQUESTED_DEMOS.add(client)
         return client
@@ -96,7 +100,7 @@ def connect(
             "is not set: set it to a service-user token (cog_...) for your enterprise's data, "
             "or use the synthetic demo (demo=True, --demo)",
         )
-    return MetricsClient(base_url=base_url, cache=cache, cache_dir=cache_dir)
+    return MetricsClient(base_url=base_url, cache=cache, cache_dir=cache_dir, org_id=org_id)
 
 
 def is_demo(client: MetricsClient) -> bool:
@@ -204,38 +208,45 @@ def load_weekly_report(
     if week is None:
         week = last_complete_week(now, zone)
     check_complete_week(week, zone, now)
-    directory = client.directory()
-    org_ids = _resolve(directory, "org", org_names)
-    playbook_ids = _resolve(directory, "playbook", playbook_names)
     fetched = max(weeks, BASELINE_WEEKS + 1)
     start = week_bounds(shift_week(week, -(fetched - 1)), zone)[0]
     end = week_bounds(week, zone)[1]
     common: dict[str, Any] = {"freq": "week", "tz": zone, "progress": False}
-    weekly = client.session_metrics_frame(start, end, org_ids=org_ids, **common)
-    by_org = client.session_metrics_frame(
-        start,
-        end,
-        by="org",
-        ids=org_ids or directory.ids("org"),
-        directory=directory,
-        **common,
-    )
-    by_playbook = None
-    if playbook_ids:
-        by_playbook = client.session_metrics_frame(
+    if client.org_id is not None:
+        weekly, by_org, by_playbook = _organization_frames(
+            client, start, end, org_names, playbook_names, common
+        )
+        org_ids = None
+        scope = f"Organization {client.org_id}"
+    else:
+        directory = client.directory()
+        org_ids = _resolve(directory, "org", org_names)
+        playbook_ids = _resolve(directory, "playbook", playbook_names)
+        weekly = client.session_metrics_frame(start, end, org_ids=org_ids, **common)
+        by_org = client.session_metrics_frame(
             start,
             end,
-            by="playbook",
-            ids=playbook_ids,
-            org_ids=org_ids,
+            by="org",
+            ids=org_ids or directory.ids("org"),
             directory=directory,
             **common,
         )
-    scope = (
-        ALL_ORGS
-        if org_ids is None
-        else ", ".join(directory.name("org", org_id) for org_id in org_ids)
-    )
+        by_playbook = None
+        if playbook_ids:
+            by_playbook = client.session_metrics_frame(
+                start,
+                end,
+                by="playbook",
+                ids=playbook_ids,
+                org_ids=org_ids,
+                directory=directory,
+                **common,
+            )
+        scope = (
+            ALL_ORGS
+            if org_ids is None
+            else ", ".join(directory.name("org", org_id) for org_id in org_ids)
+        )
     family = load_family(
         client,
         week=week,
@@ -259,6 +270,35 @@ def load_weekly_report(
         source=banner(client),
         family=family,
     )
+
+
+def _organization_frames(
+    client: MetricsClient,
+    start: Any,
+    end: Any,
+    orgs: list[str] | None,
+    playbooks: list[str] | None,
+    common: dict[str, Any],
+) -> tuple[Any, Any, Any]:
+    """The frames of a client scoped to one organization: its weeks, the same as its one
+    group (labelled by its id: the directory exists only at enterprise scope), and the
+    playbooks given by id."""
+    if orgs is not None:
+        raise InvalidParameterError(
+            "orgs",
+            f"this client is scoped to organization {client.org_id}: the report covers it alone",
+        )
+    weekly = client.session_metrics_frame(start, end, **common)
+    by_org = weekly.copy()
+    by_org.insert(0, "org_name", client.org_id)
+    by_org.insert(0, "org_id", client.org_id)
+    by_org.attrs = {**weekly.attrs, "group_by": "org_id"}
+    by_playbook = None
+    if playbooks:
+        by_playbook = client.session_metrics_frame(
+            start, end, by="playbook", ids=playbooks, **common
+        )
+    return weekly, by_org, by_playbook
 
 
 def _resolve(directory: Directory, kind: str, values: list[str] | None) -> list[str] | None:

@@ -223,7 +223,8 @@ class FamilyReport:
             "person active in several weeks counts in each, so weeks are never added up)."
         )
         ratios = stickiness(self.daily, self.monthly).dropna()
-        months = self.monthly[~self.monthly["partial"].astype(bool)]
+        whole = ~self.monthly["partial"].astype(bool) & ~self.monthly["clipped"].astype(bool)
+        months = self.monthly[whole]
         ratios = ratios[ratios.index.isin(months.index)]
         if len(ratios):
             month = pd.Timestamp(ratios.index[-1]).strftime("%B %Y")

@@ -162,6 +162,7 @@ def render_weekly_report(
     cache: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
     acu_price: float | None = None,
+    org_id: str | None = None,
 ) -> Path:
     """Execute the weekly report notebook and write it as one self-contained HTML file.
 
@@ -198,6 +199,9 @@ def render_weekly_report(
     acu_price : float, optional
         A price per ACU, above 0, in your currency: the cost section then shows amounts of
         money. Without it, ACUs only; no price is ever assumed.
+    org_id : str, optional
+        The organization an organization-level key is scoped to: the report covers it alone
+        and leaves out what exists only at enterprise scope (billing cycles, categories).
 
     Returns
     -------
@@ -221,6 +225,8 @@ def render_weekly_report(
     playbook_names = check_names(playbooks, "playbooks")
     weeks = check_weeks(weeks)
     price = check_acu_price(acu_price)
+    if org_id is not None and not (isinstance(org_id, str) and org_id.strip()):
+        raise InvalidParameterError("org_id", f"got {org_id!r}; expected an organization id")
     demo = check_flag(demo, "demo")
     cache = check_flag(cache, "cache")
     base_url = None if base_url is None else check_base_url(base_url)
@@ -246,6 +252,7 @@ def render_weekly_report(
         "playbooks": playbook_names,
         "weeks": weeks,
         "acu_price": price,
+        "org_id": org_id,
         "demo": demo,
         "base_url": base_url,
         "cache": cache,
