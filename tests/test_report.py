@@ -981,6 +981,7 @@ def cli() -> list[str]:
         (["--week", "current"], "week"),
         (["--weeks", "0"], "weeks"),
         (["--out", "report.txt"], "out"),
+        (["--acu-price", "0"], "acu_price"),
     ],
 )
 def test_cli_report_refuses_bad_input_in_one_line(arguments: list[str], parameter: str) -> None:
@@ -1123,3 +1124,22 @@ def test_render_an_organization_report(tmp_path: Path) -> None:
     assert "per ACU" not in body and "Traceback" not in body
     tables = re.findall(r"<table.*?</table>", body, re.S)
     assert any(all(label in table for label in FAMILY_KPI_LABELS.values()) for table in tables)
+
+
+def test_cli_report_passes_the_price_per_acu(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from metrics_toolkit import cli
+
+    seen: dict[str, Any] = {}
+
+    def fake_render(**options: Any) -> Path:
+        seen.update(options)
+        return tmp_path / "report.html"
+
+    monkeypatch.setattr(report, "render_weekly_report", fake_render)
+    assert cli.main(["report", "--demo", "--acu-price", "2.5"]) == 0
+    assert seen["acu_price"] == 2.5
+    assert cli.main(["report", "--demo"]) == 0
+    assert seen["acu_price"] is None
+    capsys.readouterr()

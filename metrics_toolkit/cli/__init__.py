@@ -160,6 +160,9 @@ def _parser() -> argparse.ArgumentParser:
         "--weeks", type=int, default=DEFAULT_WEEKS, help=f"weeks of history ({DEFAULT_WEEKS})"
     )
     report.add_argument("--out", help="output .html file (default: reports/weekly-WEEK.html)")
+    report.add_argument(
+        "--acu-price", type=float, help="price per ACU, for amounts of money (default: ACUs only)"
+    )
     add_connection(report)
     report.set_defaults(run=_commands.report)
 

@@ -27,6 +27,7 @@ def report(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         cache=not args.no_cache,
         cache_dir=args.cache_dir,
+        acu_price=args.acu_price,
     )
     print(f"wrote the weekly report to {path}")
     return 0
