@@ -1143,3 +1143,24 @@ def test_cli_report_passes_the_price_per_acu(
     assert cli.main(["report", "--demo"]) == 0
     assert seen["acu_price"] is None
     capsys.readouterr()
+
+
+def test_what_changed_ranks_the_family_moves_with_the_others(
+    family_report: report.WeeklyReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    family = family_report.family
+    assert family is not None
+    moves = dict((sentence.split(" ")[0], (score, sentence)) for score, sentence in family.moves())
+    prs = family.prs
+    before, after = prs.iloc[-2], prs.iloc[-1]
+    created = f"({before['prs_created_count']:,.0f} → {after['prs_created_count']:,.0f})"
+    assert created in moves["PRs"][1]
+    score = abs(after["prs_created_count"] - before["prs_created_count"]) / math.sqrt(
+        after["prs_created_count"] + before["prs_created_count"]
+    )
+    assert moves["PRs"][0] == pytest.approx(score)
+    assert moves["The"][1].count("†") == 2  # both weeks' shares are still settling
+    loud = (9.0, "Active users doubled (10 → 20).")
+    monkeypatch.setattr(family, "moves", lambda: [loud, (0.5, "Too quiet to list.")])
+    changes = family_report.changes()
+    assert changes[0] == loud[1] and "Too quiet to list." not in changes

@@ -153,6 +153,7 @@ def what_changed(
     provisional: bool | None = None,
     now: Any = None,
     settle_period: dt.timedelta = DEFAULT_SETTLE_PERIOD,
+    extra: Sequence[tuple[float, str]] = (),
 ) -> list[str]:
     """The largest moves of ``week`` against the week before, as plain sentences.
 
@@ -188,6 +189,10 @@ def what_changed(
         current time.
     settle_period : datetime.timedelta, default 14 days
         How long after a week ends its merged PRs and ACUs keep changing.
+    extra : sequence of (float, str), optional
+        More candidate moves, each its score (standard errors, or the ACU rule's equivalent)
+        and its sentence: those of the metrics family
+        (:meth:`~metrics_toolkit.report.family.FamilyReport.moves`).
 
     Returns
     -------
@@ -254,6 +259,7 @@ def what_changed(
     breakdowns = [] if groups is None else [groups] if isinstance(groups, pd.DataFrame) else groups
     for breakdown in breakdowns:
         moves.extend(_group_moves(breakdown, week, min_sessions, marks[MERGE_RATE]))
+    moves.extend(_Move(float(score), str(sentence)) for score, sentence in extra)
     found = sorted(
         (m for m in moves if m is not None and m.score >= NOTEWORTHY_Z),
         key=lambda move: -move.score,

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._constants import DEFAULT_SETTLE_PERIOD
+from .._constants import DEFAULT_SETTLE_PERIOD, MIN_SESSIONS
 from .._vocabulary import (
     ACTIVE_USERS,
     ACUS,
@@ -44,6 +44,7 @@ from ..labels import provisional_value, rate_text
 from ..periods import fetch_active_user_periods, fetch_consumption
 from ..summaries import is_provisional
 from ..tables import category_frame
+from .changes import _amount_move, _count_move, _rate_move
 from .display import HTMLBlock, paragraph
 from .kpis import BASELINE_WEEKS
 from .weeks import shift_week, week_bounds
@@ -192,6 +193,53 @@ class FamilyReport:
             table[f"{column}_provisional"] = table[f"{column}_provisional"].astype(bool)
         table.index.name = "metric"
         return table
+
+    def moves(self, min_sessions: int = MIN_SESSIONS) -> list[tuple[float, str]]:
+        """Candidate sentences of "what changed" (the week against the week before): active
+        users and PRs created (counts, in standard errors), the share of decided PRs that
+        merged (two-proportion z, ``†`` when provisional) and the billing week's ACUs (from a
+        10% change); each ``(score, sentence)``, for
+        :func:`~metrics_toolkit.report.what_changed`'s ``extra``."""
+        kpis = self.kpis()
+        active = kpis.loc[ACTIVE_USERS]
+        moves = [
+            _count_move(
+                "Active users",
+                float(active["previous_week"]),
+                float(active["this_week"]),
+                min_sessions,
+            )
+        ]
+        at = self._position(self.prs)
+        if at >= 1:
+            before, after = self.prs.iloc[at - 1], self.prs.iloc[at]
+            moves.append(
+                _count_move(
+                    "PRs created",
+                    float(before[PRS_CREATED]),
+                    float(after[PRS_CREATED]),
+                    min_sessions,
+                )
+            )
+            decided = [float(row[PRS_MERGED]) + float(row[PRS_CLOSED]) for row in (before, after)]
+            marks = (
+                bool(is_provisional(before[BUCKET_END], self.now, self.settle_period)),
+                bool(is_provisional(after[BUCKET_END], self.now, self.settle_period)),
+            )
+            counts = (float(before[PRS_MERGED]), decided[0], float(after[PRS_MERGED]), decided[1])
+            moves.append(
+                _rate_move("The share of decided PRs that merged", counts, min_sessions, marks)
+            )
+        consumed = kpis.loc["acus_consumed"]
+        moves.append(
+            _amount_move(
+                "ACUs consumed in the billing week",
+                float(consumed["previous_week"]),
+                float(consumed["this_week"]),
+                0,
+            )
+        )
+        return [(move.score, move.sentence) for move in moves if move is not None]
 
     # -- sentences ------------------------------------------------------------------------
 

@@ -153,6 +153,7 @@ class WeeklyReport:
             groups=groups,
             now=self.now,
             settle_period=self.settle_period,
+            extra=() if self.family is None else self.family.moves(),
         )
 
     def changes_list(self) -> HTMLBlock:
