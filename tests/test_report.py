@@ -1164,3 +1164,11 @@ def test_what_changed_ranks_the_family_moves_with_the_others(
     monkeypatch.setattr(family, "moves", lambda: [loud, (0.5, "Too quiet to list.")])
     changes = family_report.changes()
     assert changes[0] == loud[1] and "Too quiet to list." not in changes
+
+
+def test_the_notes_say_how_to_read_distinct_counts_billing_weeks_and_money(
+    family_report: report.WeeklyReport,
+) -> None:
+    notes = family_report.notes().text
+    assert "never added up" in notes and "Monday 08:00 UTC" in notes
+    assert "No amount of money" in notes and "per ACU" not in notes

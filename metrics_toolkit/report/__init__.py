@@ -16,6 +16,9 @@ modules, each importing only those above it::
     changes.py  what_changed: the largest moves as sentences (pure)
     display.py  format_kpis, format_ranking, style_table, changes_html, HTMLBlock (pure)
     prose.py    the sentences read from the data: sizes, provisional weeks, ranks (pure)
+    family.py   FamilyReport, load_family: active users, PRs, consumption, cycles and
+                categories of the same weeks (adoption, outcomes, cost, use; KPI rows and
+                "what changed" moves); money only at a price per ACU given (acu_price=)
     weekly.py   WeeklyReport: one week's frames and what the notebook shows of them (pure)
     data.py     I/O through the client: connect (the demo unless DEVIN_API_KEY is set),
                 is_demo, banner, load_weekly_report -> WeeklyReport

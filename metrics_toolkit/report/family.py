@@ -243,6 +243,22 @@ class FamilyReport:
 
     # -- sentences ------------------------------------------------------------------------
 
+    def notes(self) -> list[str]:
+        """How to read adoption and cost: distinct counts, billing weeks, money."""
+        money = (
+            f"Amounts of money are at the price given, {self.acu_price:,.2f} per ACU."
+            if self.acu_price is not None
+            else "No amount of money is shown: no ACU price was given (--acu-price, acu_price=)."
+        )
+        return [
+            "Active users are distinct people: a week's count is asked for as such, and "
+            "weeks, months or organizations are never added up.",
+            "Consumed ACUs are counted in billing days (08:00 UTC to 08:00 UTC), a billing "
+            "week from Monday 08:00 UTC; the billing cycle's projection assumes the rest of "
+            "the cycle goes on at the rate of its complete days so far.",
+            money,
+        ]
+
     @staticmethod
     def heading(text: str, level: int = 3) -> HTMLBlock:
         """A section heading (``<h2>`` to ``<h4>``) shown only when its section is."""

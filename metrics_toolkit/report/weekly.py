@@ -235,6 +235,8 @@ class WeeklyReport:
             "the Wilson interval of the rate.",
             SIZE_ADJUSTED,
         ]
+        if self.family is not None:
+            items.extend(self.family.notes())
         if provisional_weeks(self.weekly, now=self.now, settle_period=self.settle_period):
             items.append(provisional_note(self.settle_period))
         items.append(later_weeks_sentence(self.week, self.now, self.tz))
