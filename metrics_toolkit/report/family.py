@@ -37,6 +37,7 @@ from .._vocabulary import (
     PRS_TAKEN_OVER,
 )
 from ..charts._family import stickiness
+from ..client import MetricsClient
 from ..combine import combine_groups, rollup
 from ..errors import InvalidParameterError
 from ..fetch import fetch_series
@@ -165,10 +166,10 @@ class FamilyReport:
         within the settle period) and ACUs consumed in the billing week."""
         rows: dict[str, dict[str, Any]] = {}
         active = self._weekly_values(self.active, ACTIVE_USERS)
-        rows[ACTIVE_USERS] = _kpi_row(active, self._position(self.active), mean=True)
+        rows[ACTIVE_USERS] = _kpi_row(active, self._position(self.active))
         merged = self._weekly_values(self.prs, PRS_MERGED)
         at = self._position(self.prs)
-        row = _kpi_row(merged, at, mean=False)
+        row = _kpi_row(merged, at)
         ends = self.prs[BUCKET_END]
         settling = [
             0 <= i < len(ends) and is_provisional(ends.iloc[i], self.now, self.settle_period)
@@ -180,7 +181,7 @@ class FamilyReport:
         billing = rollup(self.consumption, "week")
         billing = billing[billing.index < self.billing_week[1]]
         acus = self._weekly_values(billing, ACUS)
-        rows["acus_consumed"] = _kpi_row(acus, len(acus) - 1, mean=False)
+        rows["acus_consumed"] = _kpi_row(acus, len(acus) - 1)
         table = pd.DataFrame.from_dict(rows, orient="index")
         table.insert(0, "label", pd.Series(FAMILY_KPI_LABELS))
         table["change"] = table["this_week"] - table["previous_week"]
@@ -345,16 +346,16 @@ def _count(value: Any) -> str:
     return "–" if math.isnan(number) else f"{number:,.0f}"
 
 
-def _kpi_row(values: pd.Series, at: int, *, mean: bool) -> dict[str, Any]:
-    """A KPI's week, week before and 4-week average (mean, or sum over 4 for a weekly mean
-    of an additive count: the same number), NaN where a week is missing."""
+def _kpi_row(values: pd.Series, at: int) -> dict[str, Any]:
+    """A KPI's week, week before and 4-week average (the mean of the four weekly values:
+    for a distinct count never a union, for an additive count its sum over 4), NaN where a
+    week it needs is missing, partial or failed."""
     this = float(values.iloc[at]) if 0 <= at < len(values) else math.nan
     before = float(values.iloc[at - 1]) if at >= 1 else math.nan
     window = values.iloc[at - BASELINE_WEEKS : at] if at >= BASELINE_WEEKS else values.iloc[:0]
     average = float(window.mean()) if len(window) == BASELINE_WEEKS else math.nan
     if window.isna().any():
         average = math.nan
-    del mean  # a weekly count's 4-week average is its mean either way
     return {
         "this_week": this,
         "previous_week": before,
@@ -377,7 +378,7 @@ def _tail(frame: pd.DataFrame, weeks: int) -> pd.DataFrame:
 
 
 def load_family(
-    client: Any,
+    client: MetricsClient,
     *,
     week: str,
     tz: str,
