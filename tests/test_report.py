@@ -1172,3 +1172,15 @@ def test_the_notes_say_how_to_read_distinct_counts_billing_weeks_and_money(
     notes = family_report.notes().text
     assert "never added up" in notes and "Monday 08:00 UTC" in notes
     assert "No amount of money" in notes and "per ACU" not in notes
+
+
+def test_without_a_cycle_holding_now_the_burn_is_left_out_and_said(
+    family_report: report.WeeklyReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    family = family_report.family
+    assert family is not None and family.current_cycle is not None
+    monkeypatch.setattr(
+        family, "cycles", [c for c in family.cycles or [] if c.before <= c.after + 1]
+    )
+    assert family.current_cycle is None
+    assert "left out" in family.burn_text().text

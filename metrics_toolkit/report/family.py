@@ -146,6 +146,25 @@ class FamilyReport:
         weekly = weekly[weekly.index < self.billing_week[1]]
         return _tail(weekly, self.weeks)
 
+    @property
+    def current_cycle(self) -> Any | None:
+        """The billing cycle that holds the moment the consumption was read (None at
+        organization scope, or when the server lists no such cycle)."""
+        if not self.cycles:
+            return None
+        read = self.consumption.attrs.get("now")
+        moment = int((self.now if read is None else pd.Timestamp(read)).timestamp())
+        return next((c for c in self.cycles if c.after <= moment < c.before), None)
+
+    def burn_text(self) -> HTMLBlock:
+        """Nothing when the cycle's burn is drawn; else why it is not (enterprise scope)."""
+        if not self.enterprise or self.current_cycle is not None:
+            return HTMLBlock("")
+        return paragraph(
+            "The server lists no billing cycle that holds the time the data was read, so "
+            "the current cycle's burn is left out."
+        )
+
     # -- numbers ------------------------------------------------------------------------------
 
     def _position(self, frame: pd.DataFrame) -> int:
