@@ -1141,8 +1141,29 @@ def test_cli_report_passes_the_price_per_acu(
     assert cli.main(["report", "--demo", "--acu-price", "2.5"]) == 0
     assert seen["acu_price"] == 2.5
     assert cli.main(["report", "--demo"]) == 0
-    assert seen["acu_price"] is None
+    assert seen["acu_price"] is None and seen["org_id"] is None
     capsys.readouterr()
+
+
+def test_cli_report_of_one_organization_by_id_or_name(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from metrics_toolkit import cli
+
+    seen: dict[str, Any] = {}
+
+    def fake_render(**options: Any) -> Path:
+        seen.update(options)
+        return tmp_path / "report.html"
+
+    monkeypatch.setattr(report, "render_weekly_report", fake_render)
+    platform = mt.MetricsClient.demo().directory().id("org", "Platform")
+    assert cli.main(["report", "--demo", "--org-scope", "Platform"]) == 0
+    assert seen["org_id"] == platform
+    assert cli.main(["report", "--demo", "--org-scope", platform]) == 0
+    assert seen["org_id"] == platform
+    assert cli.main(["report", "--demo", "--org-scope", "Platfrom"]) == 2
+    assert "did you mean" in capsys.readouterr().err
 
 
 def test_what_changed_ranks_the_family_moves_with_the_others(

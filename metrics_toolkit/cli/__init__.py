@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 import metrics_toolkit
 
-from .._constants import DEFAULT_PORT, DEFAULT_WEEKS, DEFAULT_WORKERS
+from .._constants import DEFAULT_PORT, DEFAULT_WEEKS, DEFAULT_WORKERS, ENV_ORG_ID
 from .._vocabulary import KINDS
 from ..errors import FetchError, InsecureTransportError, InvalidParameterError, MetricsError
 from . import _commands, _doctor, _fetch
@@ -162,6 +162,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", help="output .html file (default: reports/weekly-WEEK.html)")
     report.add_argument(
         "--acu-price", type=float, help="price per ACU, for amounts of money (default: ACUs only)"
+    )
+    report.add_argument(
+        "--org-scope",
+        metavar="ORG",
+        help=f"the report of one organization (id or name), for an organization's key "
+        f"({ENV_ORG_ID}); it leaves out what exists only for the whole enterprise",
     )
     add_connection(report)
     report.set_defaults(run=_commands.report)

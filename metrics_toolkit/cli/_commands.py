@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..directory import looks_like_id
 from ..errors import InvalidParameterError
-from ._common import split
+from ._common import org_scope, organization_id, split
 
 __all__ = ["cache_clear", "demo", "report", "serve"]
 
@@ -16,6 +17,10 @@ def report(args: argparse.Namespace) -> int:
     """Execute the weekly report notebook with these parameters and export it as HTML."""
     from ..report import render_weekly_report
 
+    org = org_scope(args)
+    if org is not None and not looks_like_id(org):
+        settings = {"cache": not args.no_cache, "cache_dir": args.cache_dir}
+        org = organization_id(args, org, settings)
     path = render_weekly_report(
         week=args.week,
         tz=args.tz,
@@ -28,6 +33,7 @@ def report(args: argparse.Namespace) -> int:
         cache=not args.no_cache,
         cache_dir=args.cache_dir,
         acu_price=args.acu_price,
+        org_id=org,
     )
     print(f"wrote the weekly report to {path}")
     return 0

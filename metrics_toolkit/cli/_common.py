@@ -104,7 +104,7 @@ def connect(args: argparse.Namespace, **settings: Any) -> MetricsClient:
         settings["list_format"] = args.list_format
     org = org_scope(args)
     if org is not None and not looks_like_id(org):
-        org = _organization_id(args, org, settings)
+        org = organization_id(args, org, settings)
     return _client(args, settings if org is None else {**settings, "org_id": org})
 
 
@@ -120,7 +120,7 @@ def _client(args: argparse.Namespace, settings: dict[str, Any]) -> MetricsClient
     return MetricsClient(base_url=args.base_url, **settings)
 
 
-def _organization_id(args: argparse.Namespace, name: str, settings: dict[str, Any]) -> str:
+def organization_id(args: argparse.Namespace, name: str, settings: dict[str, Any]) -> str:
     """The id of the organization called ``name``, from the enterprise directory."""
     try:
         with _client(args, settings) as client:
