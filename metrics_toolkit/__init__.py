@@ -69,6 +69,7 @@ if _typing.TYPE_CHECKING:
         ValidationErrorItem,
     )
     from .periods import fetch_active_user_periods, fetch_consumption
+    from .store import Store, sync
     from .tables import category_frame, overview
 
 __version__ = "0.1.0"
@@ -118,6 +119,7 @@ __all__ = [
     "SessionCountsBySize",
     "SessionMetrics",
     "SessionsByCategory",
+    "Store",
     "TokenFormatWarning",
     "UsageMetrics",
     "ValidationErrorItem",
@@ -134,6 +136,7 @@ __all__ = [
     "long_frame",
     "overview",
     "rollup",
+    "sync",
     "time_buckets",
     "wide_frame",
 ]
@@ -177,6 +180,8 @@ _LAZY_NAMES: dict[str, str] = {
     "long_frame": "frames",
     "overview": "tables",
     "rollup": "frames",
+    "Store": "store",
+    "sync": "store",
     "wide_frame": "frames",
 }
 

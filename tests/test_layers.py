@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("directory", "combine", "labels", "_rules"),
     ("frames", "summaries", "_request_path", "export", "_calls"),
     ("fetch", "_base_client"),
-    ("client", "periods", "tables"),
+    ("client", "periods", "tables", "store"),
     ("charts", "widgets", "report", "cli"),
 )
 #: Who may import the demo: its factory (``MetricsClient.demo``) and the front ends on top.

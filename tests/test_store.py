@@ -1,0 +1,88 @@
+"""The local history store: sync is incremental and idempotent, frames equal fetched ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import metrics_toolkit as mt
+
+pytest.importorskip("duckdb")
+
+NOW = "2026-11-20T12:00:00Z"
+LATER = "2026-11-21T12:00:00Z"
+START = "2026-10-01"
+
+
+def metric_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c not in ("bucket_end", "clipped")]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "history.duckdb"
+    mt.sync(mt.MetricsClient.demo(now=NOW), path, START)
+    return path
+
+
+def test_a_later_sync_asks_only_for_the_provisional_days_and_the_new_one(db: Path) -> None:
+    settled = mt.Store(db).sql("SELECT count(*) AS n FROM sessions WHERE settled")["n"][0]
+    total = mt.Store(db).sql("SELECT count(*) AS n FROM sessions")["n"][0]
+    assert total == 51  # 2026-10-01 .. 2026-11-20
+    assert 0 < settled < total
+    summary = mt.sync(mt.MetricsClient.demo(now=LATER), db, START)
+    assert summary.calls == total - settled + 1
+    assert summary.days == {"sessions": total - settled + 1}
+    assert mt.Store(db).sql("SELECT count(*) AS n FROM sessions")["n"][0] == total + 1
+
+
+def test_syncing_twice_gives_identical_tables(db: Path) -> None:
+    query = "SELECT * EXCLUDE (fetched_at) FROM sessions ORDER BY bucket_start"
+    before = mt.Store(db).sql(query)
+    mt.sync(mt.MetricsClient.demo(now=NOW), db, START)
+    pd.testing.assert_frame_equal(mt.Store(db).sql(query), before)
+
+
+def test_an_earlier_start_fills_the_days_before(db: Path) -> None:
+    summary = mt.sync(mt.MetricsClient.demo(now=NOW), db, "2026-09-25")
+    settled = mt.Store(db).sql("SELECT count(*) AS n FROM sessions WHERE settled")["n"][0]
+    total = mt.Store(db).sql("SELECT count(*) AS n FROM sessions")["n"][0]
+    assert total == 57
+    assert summary.calls == 6 + (total - settled)  # the new days, then the unsettled ones
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "freq"),
+    [("2026-10-01", "2026-11-21", "day"), ("2026-10-05", "2026-11-23", "week")],
+)
+def test_a_store_frame_equals_a_fetched_frame(db: Path, start: str, end: str, freq: str) -> None:
+    client = mt.MetricsClient.demo(now=NOW)
+    fetched = mt.fetch_series(client, start, end, freq, progress=False)
+    stored = mt.Store(db, now=NOW).frame(start, end, freq)
+    columns = metric_columns(fetched)
+    assert list(stored.columns) == list(fetched.columns)
+    pd.testing.assert_frame_equal(stored[columns], fetched[columns])
+    for key in ("freq", "tz", "group_by", "now"):
+        assert stored.attrs[key] == fetched.attrs[key], key
+
+
+def test_a_store_with_a_breakdown_equals_a_fetched_frame(tmp_path: Path) -> None:
+    path = tmp_path / "orgs.duckdb"
+    client = mt.MetricsClient.demo(now=NOW)
+    mt.sync(client, path, "2026-11-10", by="org")
+    fetched = mt.fetch_series(client, "2026-11-10", "2026-11-21", "day", by="org", progress=False)
+    stored = mt.Store(path, now=NOW).frame("2026-11-10", "2026-11-21", by="org")
+    key = ["org_id", "bucket_start"]
+    columns = metric_columns(fetched)
+    pd.testing.assert_frame_equal(
+        stored[columns].sort_values(key), fetched[columns].sort_values(key)
+    )
+
+
+def test_another_zone_is_refused(db: Path) -> None:
+    with pytest.raises(mt.InvalidParameterError, match="fixed when it is created"):
+        mt.sync(mt.MetricsClient.demo(now=NOW), db, START, tz="Europe/Paris")
+    with pytest.raises(mt.InvalidParameterError, match="not 'Europe/Paris'"):
+        mt.Store(db).frame(START, "2026-11-01", tz="Europe/Paris")
