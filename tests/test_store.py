@@ -86,3 +86,16 @@ def test_another_zone_is_refused(db: Path) -> None:
         mt.sync(mt.MetricsClient.demo(now=NOW), db, START, tz="Europe/Paris")
     with pytest.raises(mt.InvalidParameterError, match="not 'Europe/Paris'"):
         mt.Store(db).frame(START, "2026-11-01", tz="Europe/Paris")
+
+
+@pytest.mark.parametrize("metric", ["prs", "searches", "usage"])
+def test_other_families_are_kept_and_read_back(tmp_path: Path, metric: str) -> None:
+    path = tmp_path / f"{metric}.duckdb"
+    client = mt.MetricsClient.demo(now=NOW)
+    summary = mt.sync(client, path, "2026-11-02", metrics=("sessions", metric))
+    assert summary.days == {"sessions": 19, metric: 19}
+    for freq, end in (("day", "2026-11-21"), ("week", "2026-11-23")):
+        fetched = mt.fetch_series(client, "2026-11-02", end, freq, metric=metric, progress=False)
+        stored = mt.Store(path, now=NOW).frame("2026-11-02", end, freq, metric=metric)
+        columns = metric_columns(fetched)
+        pd.testing.assert_frame_equal(stored[columns], fetched[columns])
