@@ -99,3 +99,14 @@ def test_other_families_are_kept_and_read_back(tmp_path: Path, metric: str) -> N
         stored = mt.Store(path, now=NOW).frame("2026-11-02", end, freq, metric=metric)
         columns = metric_columns(fetched)
         pd.testing.assert_frame_equal(stored[columns], fetched[columns])
+
+
+def test_a_failed_day_is_asked_again_and_filled(db: Path) -> None:
+    query = "SELECT * EXCLUDE (fetched_at) FROM sessions ORDER BY bucket_start"
+    before = mt.Store(db).sql(query)
+    unsettled = int((~before["settled"]).sum())
+    failed = "UPDATE sessions SET failed = true, settled = false, sessions_created_count = NULL"
+    mt.Store(db).sql(f"{failed} WHERE bucket_start = '2026-10-05 00:00:00+00'")
+    summary = mt.sync(mt.MetricsClient.demo(now=NOW), db, START)
+    assert summary.calls == unsettled + 1
+    pd.testing.assert_frame_equal(mt.Store(db).sql(query), before)
