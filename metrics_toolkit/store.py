@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from ._constants import DEFAULT_SETTLE_PERIOD
-from .buckets import time_buckets
+from .buckets import Bucket, time_buckets
 from .combine import group_column
 from .errors import InvalidParameterError
 from .fetch import MetricsSource, fetch_series
@@ -125,14 +125,15 @@ def _done_days(con: duckdb.DuckDBPyConnection, table: str) -> set[pd.Timestamp]:
     return {pd.Timestamp(row[0]).tz_convert("UTC") for row in rows}
 
 
-def _runs(days: Sequence[pd.Timestamp], step: pd.Timedelta) -> list[tuple[Any, Any]]:
-    """Contiguous runs of ``days`` as half-open (start, end) pairs of bucket starts."""
+def _runs(days: Sequence[Bucket]) -> list[tuple[Any, Any]]:
+    """Contiguous runs of ``days`` as half-open (start, end) pairs (a day of a clock change
+    lasts 23 or 25 hours: its end is the next day's start, not 24 hours on)."""
     runs: list[tuple[Any, Any]] = []
     for day in days:
-        if runs and runs[-1][1] == day:
-            runs[-1] = (runs[-1][0], day + step)
+        if runs and runs[-1][1] == day.start:
+            runs[-1] = (runs[-1][0], day.end)
         else:
-            runs.append((day, day + step))
+            runs.append((day.start, day.end))
     return runs
 
 
@@ -207,7 +208,7 @@ def sync(
     """
     now = pd.Timestamp(client.now()).tz_convert("UTC")
     end = now.tz_convert(tz).normalize() + pd.Timedelta(days=1)
-    wanted = [b.start for b in time_buckets(start, end, _DAY, tz=tz, now=now)]
+    wanted = time_buckets(start, end, _DAY, tz=tz, now=now)
     con = _connect(db_path)
     calls = rows = 0
     days: dict[str, int] = {}
@@ -216,9 +217,11 @@ def sync(
         for metric in metrics:
             table = _table_name(metric, by)
             done = _done_days(con, table)
-            needed = [day for day in wanted if pd.Timestamp(day).tz_convert("UTC") not in done]
+            needed = [
+                day for day in wanted if pd.Timestamp(day.start).tz_convert("UTC") not in done
+            ]
             days[table] = len(needed)
-            for run_start, run_end in _runs(needed, pd.Timedelta(days=1)):
+            for run_start, run_end in _runs(needed):
                 frame = fetch_series(
                     client,
                     run_start,

@@ -110,3 +110,20 @@ def test_a_failed_day_is_asked_again_and_filled(db: Path) -> None:
     summary = mt.sync(mt.MetricsClient.demo(now=NOW), db, START)
     assert summary.calls == unsettled + 1
     pd.testing.assert_frame_equal(mt.Store(db).sql(query), before)
+
+
+def test_a_store_in_another_zone_equals_a_fetch_in_that_zone(tmp_path: Path) -> None:
+    path = tmp_path / "paris.duckdb"
+    client = mt.MetricsClient.demo(now=NOW)
+    mt.sync(client, path, "2026-10-20", tz="Europe/Paris")
+    store = mt.Store(path, now=NOW)
+    assert store.tz == "Europe/Paris"
+    for freq, start, end in (
+        ("day", "2026-10-20", "2026-11-21"),
+        ("week", "2026-10-26", "2026-11-23"),
+    ):
+        fetched = mt.fetch_series(client, start, end, freq, tz="Europe/Paris", progress=False)
+        stored = store.frame(start, end, freq, tz="Europe/Paris")
+        columns = metric_columns(fetched)
+        pd.testing.assert_frame_equal(stored[columns], fetched[columns])
+        assert stored.index.equals(fetched.index)
