@@ -41,6 +41,8 @@ __all__ = ["Store", "SyncSummary", "sync"]
 #: The store's own columns, besides the wide frame's.
 _FETCHED_AT = "fetched_at"
 _SETTLED = "settled"
+#: A group's place in the fetch's order (the directory's), so frames read back in that order.
+_POSITION = "group_position"
 _BUCKET_START = "bucket_start"
 _DAY = "day"
 _META = "_meta"
@@ -135,6 +137,12 @@ def _runs(days: Sequence[Bucket]) -> list[tuple[Any, Any]]:
         else:
             runs.append((day.start, day.end))
     return runs
+
+
+def _positions(frame: pd.DataFrame) -> Any:
+    """Each row's group's place in the frame's order of groups (0 without a breakdown)."""
+    group = group_column(frame)
+    return 0 if group is None else pd.factorize(frame[group])[0]
 
 
 def _merge(
@@ -239,6 +247,7 @@ def sync(
                 frame = frame.assign(
                     **{
                         _FETCHED_AT: now,
+                        _POSITION: _positions(frame),
                         _SETTLED: ~frame["failed"]
                         & (frame["bucket_end"] <= now - DEFAULT_SETTLE_PERIOD),
                     }
@@ -384,8 +393,8 @@ class Store:
             frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_convert(zone)
         frame = frame.set_index(_BUCKET_START)
         group = group_column(frame)
-        keys = [group, _BUCKET_START] if group else [_BUCKET_START]
-        frame = frame.sort_values(keys, kind="stable") if group else frame.sort_index()
+        keys = [_POSITION, group, _BUCKET_START] if group else [_BUCKET_START]
+        frame = frame.sort_values(keys, kind="stable")
         frame["partial"] = frame["bucket_end"] > now
         frame = frame[list(dtypes)].astype(dtypes)
         frame.index = frame.index.astype(f"datetime64[us, {zone}]")
