@@ -124,3 +124,25 @@ def test_a_store_in_another_zone_equals_a_fetch_in_that_zone(tmp_path: Path) -> 
         columns = metric_columns(fetched)
         pd.testing.assert_frame_equal(stored[columns], fetched[columns])
         assert stored.index.equals(fetched.index)
+
+
+def test_the_sync_command_keeps_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metrics_toolkit import cli
+
+    path = tmp_path / "cli.duckdb"
+    now = mt.MetricsClient.demo().now()
+    start = (now - pd.Timedelta(days=20)).date().isoformat()
+    argv = ["sync", "--db", str(path), "--start", start, "--demo", "--metrics", "sessions,prs"]
+    argv += ["--cache-dir", str(tmp_path / "cache")]
+    assert cli.main(argv) == 0
+    assert ": 42 call(s), 42 row(s) written" in capsys.readouterr().out  # 21 days, 2 families
+    store = mt.Store(path)
+    assert store.sql("SELECT count(DISTINCT bucket_start) AS n FROM prs")["n"][0] == 21
+    unsettled = store.sql("SELECT count(*) AS n FROM prs WHERE NOT settled")["n"][0]
+    assert 0 < unsettled < 21
+    assert cli.main(argv) == 0
+    calls = 2 * unsettled
+    assert f": {calls} call(s), {calls} row(s) written" in capsys.readouterr().out
+    assert not list(tmp_path.glob("cache/**/*.*"))  # each answer written once: to the store

@@ -7,6 +7,7 @@
     metrics-toolkit fetch --metric prs --start 2026-09-01 --end 2026-11-01 --demo --out p.csv
     metrics-toolkit fetch --metric sessions --org-scope ORG ... (an organization's key)
     metrics-toolkit doctor --demo
+    metrics-toolkit sync --db history.duckdb --start 2026-09-01 --demo
     metrics-toolkit cache-clear
 
 A bad argument prints one line naming it and exits 2; an API error prints one line and
@@ -193,6 +194,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=None, help="seed of enterprise and faults")
     serve.add_argument("--now", help="the demo's 'now' (ISO 8601; default: the last hour)")
     serve.set_defaults(run=_commands.serve)
+
+    keep = commands.add_parser(
+        "sync", help="keep a local DuckDB history store", description=_commands.sync.__doc__
+    )
+    keep.add_argument("--db", required=True, help="the DuckDB file (created if missing)")
+    keep.add_argument("--start", required=True, help="first day kept (ISO 8601: 2026-09-01)")
+    keep.add_argument("--tz", default="UTC", help="IANA zone of the days, fixed at creation")
+    keep.add_argument("--by", choices=list(KINDS), help="keep this breakdown")
+    keep.add_argument("--metrics", action="append", help="families to keep (sessions)")
+    add_connection(keep)
+    keep.set_defaults(run=_commands.sync)
 
     clear = commands.add_parser("cache-clear", help="delete the answer cache")
     clear.add_argument("--cache-dir", help="the cache directory (default: the user's)")

@@ -1,5 +1,5 @@
-"""The commands over the report and the demo: ``report``, ``demo``, ``serve-demo`` and
-``cache-clear``."""
+"""The commands over the report, the demo and the store: ``report``, ``demo``,
+``serve-demo``, ``sync`` and ``cache-clear``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 from ..directory import looks_like_id
 from ..errors import InvalidParameterError
-from ._common import org_scope, organization_id, split
+from ._common import connect, org_scope, organization_id, read_time, split
 
-__all__ = ["cache_clear", "demo", "report", "serve"]
+__all__ = ["cache_clear", "demo", "report", "serve", "sync"]
 
 
 def report(args: argparse.Namespace) -> int:
@@ -84,4 +84,23 @@ def cache_clear(args: argparse.Namespace) -> int:
     directory = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     removed = clear_cache(directory)
     print(f"removed {removed} cache file(s) from {directory}")
+    return 0
+
+
+def sync(args: argparse.Namespace) -> int:
+    """Bring a local DuckDB history store up to date: every day from --start to today, asking
+    only for the days not yet settled (needs the ``store`` extra: duckdb)."""
+    from ..store import sync as sync_store
+
+    client = connect(args, cache=False)  # the store keeps the answers, not also the cache
+    summary = sync_store(
+        client,
+        args.db,
+        read_time(args.start, "--start"),
+        tz=args.tz,
+        metrics=split(args.metrics) or ("sessions",),
+        by=args.by,
+    )
+    if not args.quiet:
+        print(f"synced {args.db}: {summary.calls} call(s), {summary.rows} row(s) written")
     return 0
