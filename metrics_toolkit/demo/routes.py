@@ -203,28 +203,22 @@ def _org_ids(call: Call) -> list[str] | None:
 # -- the handlers ------------------------------------------------------------------------------
 
 
+def _session_filters(call: Call) -> dict[str, Any]:
+    """The filters sessions and PRs take: creators, organizations and a playbook."""
+    return {
+        "user_ids": call.ids("user_ids"),
+        "service_user_ids": call.ids("service_user_ids"),
+        "org_ids": _org_ids(call),
+        "playbook_id": last(call.query, "playbook_id"),
+    }
+
+
 def _sessions(call: Call) -> JsonObject:
-    time_after, time_before = _window(call)
-    return call.queries.session_metrics(
-        time_after,
-        time_before,
-        user_ids=call.ids("user_ids"),
-        service_user_ids=call.ids("service_user_ids"),
-        org_ids=_org_ids(call),
-        playbook_id=last(call.query, "playbook_id"),
-    )
+    return call.queries.session_metrics(*_window(call), **_session_filters(call))
 
 
 def _prs(call: Call) -> JsonObject:
-    time_after, time_before = _window(call)
-    return call.queries.pr_metrics(
-        time_after,
-        time_before,
-        user_ids=call.ids("user_ids"),
-        service_user_ids=call.ids("service_user_ids"),
-        org_ids=_org_ids(call),
-        playbook_id=last(call.query, "playbook_id"),
-    )
+    return call.queries.pr_metrics(*_window(call), **_session_filters(call))
 
 
 def _searches(call: Call) -> JsonObject:
