@@ -16,27 +16,13 @@ import pandas as pd
 
 from ._calls import BucketFailure, Call, FetchStats, MetricsSource, answer_all
 from ._constants import DEFAULT_WORKERS, MAX_WORKERS
-from ._endpoints import ENTITY_METRICS, METRICS, SESSION_METRICS, Endpoint, scoped
-from ._rules import ENDPOINT_ATTR
-from ._vocabulary import BREAKDOWNS, ERROR, KIND_OF_FILTER, KINDS, ROW_FLAGS
-from .buckets import Bucket, FreqLike, time_buckets
-from .directory import Directory, directory_if_readable, looks_like_id
-from .errors import (
-    FetchError,
-    FutureBucketsWarning,
-    InvalidParameterError,
-    PartialFetchWarning,
-    ScopeError,
-)
-from .frames import wide_frame
-from .params import (
-    TimeLike,
-    check_ids,
-    check_names,
-    check_playbook_id,
-    check_positive_int,
-    filter_params,
-)
+from ._endpoints import METRICS, SESSION_METRICS, Endpoint
+from ._plan import GIVEN, listed, metric_name, plan_calls, plan_series
+from ._vocabulary import BREAKDOWNS, ERROR, ROW_FLAGS
+from .buckets import Bucket, FreqLike
+from .directory import Directory
+from .errors import FetchError, FutureBucketsWarning, InvalidParameterError, PartialFetchWarning
+from .params import TimeLike, check_positive_int
 
 __all__ = [
     "BREAKDOWNS",
@@ -55,10 +41,6 @@ __all__ = [
 ]
 
 ON_ERROR = ("raise", "mark")
-#: The groups and filters a series takes, in its signature's order; the kind each filter
-#: names; the filters that take one id.
-GIVEN = ("ids", "user_ids", "service_user_ids", "org_ids", "playbook_id")
-SINGLE = {kind.filter_param for kind in KINDS.values() if kind.single}
 #: The metrics a series takes by name (windowed, one answer per window), and where the others
 #: are served.
 SERIES_METRICS = ("sessions", "prs", "usage", "searches", "active_users", "categories")
@@ -69,8 +51,6 @@ ELSEWHERE = {
     "consumption": "fetch_consumption",
     "cycles": "client.billing_cycles()",
 }
-#: One organization's usage (enterprise path), asked per organization for ``by="org"``.
-ORG_USAGE: Endpoint[Any] = ENTITY_METRICS["org_usage"].enterprise  # type: ignore[assignment]
 
 
 def series_endpoint(metric: str) -> Endpoint[Any]:
@@ -92,55 +72,6 @@ def series_endpoint(metric: str) -> Endpoint[Any]:
     endpoint = METRICS[metric].enterprise
     assert endpoint is not None
     return endpoint
-
-
-def metric_name(endpoint: Endpoint[Any]) -> str | None:
-    """The name of the metric an endpoint serves at either scope (``"prs"``), or None."""
-    for metric in (*METRICS.values(), *ENTITY_METRICS.values()):
-        if endpoint in (metric.enterprise, metric.organization):
-            return "usage" if metric is ENTITY_METRICS["org_usage"] else metric.name
-    return None
-
-
-def plan_calls(
-    buckets: Sequence[Bucket],
-    *,
-    by: str | None = None,
-    ids: Sequence[str] | None = None,
-    filters: dict[str, Any] | None = None,
-    endpoint: Endpoint[Any] | None = None,
-    group_param: str | None = None,
-) -> list[Call]:
-    """The calls of a series, groups outer and buckets inner (pure).
-
-    Parameters
-    ----------
-    buckets : sequence of Bucket
-    by : {"org", "user", "service_user", "playbook"}, optional
-        Break down by this kind: one call per id per bucket, the id passed as that filter
-        (and combined with AND with the other filters).
-    ids : sequence of str, optional
-        The ids to break down by; required with ``by``.
-    filters : dict, optional
-        Checked filters from :func:`~metrics_toolkit.params.filter_params`.
-    endpoint : Endpoint, optional
-        The endpoint each call asks (for a fetch of several endpoints at once).
-    group_param : str, optional
-        The one-id parameter a group is passed as (``"org_id"`` of one organization's usage)
-        instead of the breakdown's filter.
-    """
-    filters = dict(filters or {})
-    groups: list[str | None] = [None] if by is None else list(ids or [])
-    calls = []
-    for group in groups:
-        extra = dict(filters)
-        if by is not None and group is not None:
-            key = group_param or BREAKDOWNS[by]
-            extra[key] = group if key in (group_param, "playbook_id") else [group]
-        for bucket in buckets:
-            params = {"time_after": bucket.time_after, "time_before": bucket.time_before, **extra}
-            calls.append(Call(bucket, group, params, endpoint))
-    return calls
 
 
 def fetch_series(
@@ -270,7 +201,7 @@ def fetch_series(
             "endpoint", f"got {endpoint!r}; expected the declaration of a windowed endpoint"
         )
     given = zip(GIVEN, (ids, user_ids, service_user_ids, org_ids, playbook_id), strict=True)
-    wanted = {name: _listed(value, name) for name, value in given if value is not None}
+    wanted = {name: listed(value, name) for name, value in given if value is not None}
     frames, stats, now, cut = fetch_frames(
         client,
         [endpoint],
@@ -343,139 +274,28 @@ def fetch_frames(
     cut : tuple of Bucket
         The buckets not asked for as they start at or after ``now``.
     """
-    _check_breakdown(by, wanted)
-    plans: list[tuple[Endpoint[Any], str | None, str | None]] = []
-    org_id = None
-    for endpoint in endpoints:
-        series = metric_name(endpoint)
-        group_param = None
-        if series == "usage" and by == KINDS["org"].name:  # each organization's own usage
-            endpoint, group_param = ORG_USAGE, ORG_USAGE.placeholders[0]
-        else:
-            _check_filters(endpoint, by, [name for name in wanted if name != "ids"])
-        org_id = _check_scope(client, endpoint, by, wanted, group_param)
-        plans.append((endpoint, group_param, series))
-    now = client.now()
-    buckets = time_buckets(start, end, freq, tz=tz, now=now)  # checked before any request
-    cut = tuple(bucket for bucket in buckets if bucket.start >= now)
-    buckets = buckets[: len(buckets) - len(cut)]
-    if directory is None and org_id is None:
-        directory = _load_directory(client, by, wanted, allow_unknown_ids)
-    for name, values in wanted.items():  # names -> ids; an unlisted id refused unless allowed
-        kind = by if name == "ids" else KIND_OF_FILTER[name]
-        if directory is not None and kind is not None:
-            wanted[name] = directory.resolve_names(
-                kind, values, allow_unknown_ids=allow_unknown_ids, parameter=name
-            )
-    groups = wanted.pop("ids", None)
-    filters = filter_params(**{k: v[0] if k in SINGLE else v for k, v in wanted.items()})
-    if by is not None and groups is None:  # the matching filter's, else the directory's
-        own = filters.pop(BREAKDOWNS[by], None) or (directory.ids(by) if directory else [])
-        groups = [own] if isinstance(own, str) else own
-        if not groups:
-            raise InvalidParameterError("ids", f"by={by!r} needs ids, and the directory has none")
-    groups = None if groups is None else check_ids(groups, "ids")
-    planned = [
-        plan_calls(buckets, by=by, ids=groups, filters=filters, endpoint=ep, group_param=param)
-        for ep, param, _ in plans
-    ]
-    calls = [call for each in planned for call in each]
-    rows, stats = answer_all(client, plans[0][0], calls, workers, progress, on_progress, refresh)
+    plan = plan_series(
+        client,
+        endpoints,
+        start,
+        end,
+        freq,
+        tz=tz,
+        by=by,
+        wanted=wanted,
+        directory=directory,
+        allow_unknown_ids=allow_unknown_ids,
+    )
+    calls = [call for part in plan.calls for call in part]
+    rows, stats = answer_all(
+        client, plan.endpoints[0], calls, workers, progress, on_progress, refresh
+    )
     frames = []
     offset = 0
-    for (endpoint, _, series), each in zip(plans, planned, strict=True):
-        frame = wide_frame(rows[offset : offset + len(each)], group_by=by, model=endpoint.model)
-        offset += len(each)
-        if by is not None:  # without a directory (no permission), each group is its own label
-            frame = (directory or Directory()).label(frame)
-        frame.attrs.update({"freq": freq, "tz": tz, "group_by": by, ENDPOINT_ATTR: series})
-        frame.attrs.update({"now": now, "cut_after_now": cut, "fetch_stats": stats})
+    for part, planned in enumerate(plan.calls):
+        frame = plan.frame(part, rows[offset : offset + len(planned)])
+        offset += len(planned)
+        frame.attrs["fetch_stats"] = stats
         frames.append(frame)
+    now, cut = plan.now, plan.cut
     return frames, stats, now, cut
-
-
-def _check_breakdown(by: str | None, wanted: dict[str, list[str]]) -> None:
-    if by is None and "ids" in wanted:
-        raise InvalidParameterError("ids", "ids are the groups of a breakdown; pass by= too")
-    if by is not None and by not in BREAKDOWNS:
-        raise InvalidParameterError(
-            "by", f"got {by!r}; expected None or one of {', '.join(map(repr, BREAKDOWNS))}"
-        )
-    if by is not None and "ids" in wanted and BREAKDOWNS[by] in wanted:
-        raise InvalidParameterError(
-            "ids",
-            f"by={by!r} with both ids and {BREAKDOWNS[by]}: a breakdown by {by} takes its "
-            f"groups from one of them; pass ids, or {BREAKDOWNS[by]} alone",
-        )
-
-
-def _check_filters(endpoint: Endpoint[Any], by: str | None, filters: Sequence[str]) -> None:
-    """Refuse a filter or breakdown the endpoint does not take, before any request."""
-    takes = ", ".join(endpoint.filters) or "no filter"
-    for name in filters:
-        if name not in endpoint.filters:
-            raise InvalidParameterError(name, f"{endpoint.path} does not take it; it takes {takes}")
-    if by is not None and BREAKDOWNS[by] not in endpoint.filters:
-        raise InvalidParameterError(
-            "by", f"{endpoint.path} cannot be broken down by {by!r}: it takes {takes}"
-        )
-
-
-def _check_scope(
-    client: MetricsSource,
-    endpoint: Endpoint[Any],
-    by: str | None,
-    wanted: dict[str, list[str]],
-    group_param: str | None,
-) -> str | None:
-    """The organization the client is scoped to (None: enterprise), having refused before any
-    request what that scope cannot serve: an enterprise-only endpoint, a filter or breakdown
-    by organization, names (read from the enterprise directory), a breakdown without ids."""
-    org_id: str | None = getattr(client, "org_id", None)
-    if org_id is None:
-        return None
-    scope = f"this client is scoped to organization {org_id}"
-    if by == KINDS["org"].name:
-        raise ScopeError(
-            "by", f"a breakdown by organization exists only at enterprise scope; {scope}"
-        )
-    params: dict[str, Any] = {"time_after": 0, "time_before": 1}
-    params.update({name: values for name, values in wanted.items() if name != "ids"})
-    if by is not None:
-        params[group_param or BREAKDOWNS[by]] = wanted.get("ids", ["?"])
-    scoped(endpoint, params, org_id)  # raises ScopeError for what exists only at enterprise
-    if by is not None and not {"ids", BREAKDOWNS[by]} & set(wanted):
-        raise ScopeError(
-            "ids",
-            f"by={by!r} needs its ids here: the directory that lists them exists only at "
-            f"enterprise scope; {scope}",
-        )
-    for name, values in wanted.items():
-        for value in values:
-            if not looks_like_id(value):
-                raise ScopeError(
-                    name,
-                    f"{value!r} is a name, and names are read from the directory, which "
-                    f"exists only at enterprise scope; {scope}: pass ids",
-                )
-    return org_id
-
-
-def _listed(value: Any, name: str) -> list[str]:
-    """A filter's or the groups' names or ids as a list, checked in shape only."""
-    if name in SINGLE:
-        return [str(check_playbook_id(value, name))]
-    return check_names(value, name) or []
-
-
-def _load_directory(
-    client: MetricsSource, by: str | None, wanted: dict[str, list[str]], allow_unknown_ids: bool
-) -> Directory | None:
-    """The client's directory when a series needs it: for its groups (it must be read), or to
-    resolve and check the values given and to label the groups (it may be unreadable)."""
-    if by is not None and not {"ids", BREAKDOWNS[by]} & set(wanted):
-        return client.directory()
-    given = [value for values in wanted.values() for value in values]
-    if by is None and (not given or (allow_unknown_ids and all(map(looks_like_id, given)))):
-        return None
-    return directory_if_readable(client.directory, client)

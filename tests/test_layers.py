@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_endpoints", "cache", "_wire", "_http11", "_transport"),
     ("directory", "combine", "labels", "_rules"),
     ("frames", "summaries", "_request_path", "export", "_calls"),
-    ("fetch", "_base_client"),
+    ("_plan", "fetch", "_base_client"),
     ("client", "periods", "tables", "store"),
     ("charts", "widgets", "report", "cli"),
 )
