@@ -94,6 +94,8 @@ LAST_NAMES: Final = (
     "Novak", "Brown", "Sato", "Fischer", "Costa", "Singh", "Dubois", "Larsen", "Ortiz",
     "Yilmaz", "Wright", "Zhang",
 )  # fmt: skip
+MAX_USERS: Final = len(FIRST_NAMES) * len(LAST_NAMES)
+"""Most people a directory holds: each has a first and last name no one else has."""
 
 
 @dataclass(frozen=True)
@@ -167,9 +169,24 @@ class Playbook:
     updated_at: int
 
 
-def headcounts() -> list[int]:
-    """People per organization, in the order of `ORGANIZATIONS`."""
-    return [headcount for _, headcount, _, _ in ORGANIZATIONS]
+def headcounts(total: int | None = None) -> list[int]:
+    """People per organization, in the order of `ORGANIZATIONS`.
+
+    With `total` (>= one per organization, at most `MAX_USERS`), the headcounts of
+    `ORGANIZATIONS` scaled to add up to `total` (largest remainders, at least one each);
+    without it, or with their own sum, those headcounts as they are.
+    """
+    counts = [headcount for _, headcount, _, _ in ORGANIZATIONS]
+    if total is None or total == sum(counts):
+        return counts
+    if not len(counts) <= total <= MAX_USERS:
+        raise ValueError(f"users must be from {len(counts)} to {MAX_USERS}, got {total}")
+    shares = [headcount * total / sum(counts) for headcount in counts]
+    scaled = [max(1, int(share)) for share in shares]
+    by_remainder = sorted(range(len(counts)), key=lambda i: int(shares[i]) - shares[i])
+    for i in by_remainder[: total - sum(scaled)]:
+        scaled[i] += 1
+    return scaled
 
 
 def hex_id(rng: np.random.Generator, n_bytes: int) -> str:
@@ -199,15 +216,19 @@ def make_organizations(rng: np.random.Generator, first_day: int) -> tuple[Organi
 
 
 def make_users(
-    rng: np.random.Generator, organizations: tuple[Organization, ...], roles: tuple[Role, ...]
+    rng: np.random.Generator,
+    organizations: tuple[Organization, ...],
+    roles: tuple[Role, ...],
+    total: int | None = None,
 ) -> tuple[User, ...]:
     """The people, grouped by organization; each belongs to exactly one.
 
     The first person of each organization is its admin; the very first is also the enterprise
-    admin. Names are distinct.
+    admin. Names are distinct. There are `total` people (`headcounts` splits them), or the
+    headcounts of `ORGANIZATIONS` without it.
     """
     enterprise_admin, _, org_admin, org_member = roles
-    counts = headcounts()
+    counts = headcounts(total)
     name_pairs = rng.choice(len(FIRST_NAMES) * len(LAST_NAMES), size=sum(counts), replace=False)
     org_of_user = np.repeat(np.arange(len(organizations)), counts)
     users = []

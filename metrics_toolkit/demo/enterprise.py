@@ -37,6 +37,7 @@ from metrics_toolkit.demo.directory import (
     EMAIL_DOMAIN,
     FIRST_NAMES,
     LAST_NAMES,
+    MAX_USERS,
     MIDYEAR_PLAYBOOK_TITLE,
     ORGANIZATIONS,
     PLAYBOOKS,
@@ -147,7 +148,11 @@ class DemoEnterprise:
 
 
 def generate_enterprise(
-    *, seed: int = DEFAULT_SEED, end: datetime | None = None, days: int | None = None
+    *,
+    seed: int = DEFAULT_SEED,
+    end: datetime | None = None,
+    days: int | None = None,
+    users: int | None = None,
 ) -> DemoEnterprise:
     """Build the synthetic enterprise, its history from `FIRST_DAY` up to `end`.
 
@@ -164,6 +169,12 @@ def generate_enterprise(
     days : int, optional
         Keep only the last `days` days (>= 1) before `end`: a shorter history, faster to build,
         whose days are those of the full one. Default: every day since `FIRST_DAY`.
+    users : int, optional
+        Number of people, from one per organization to `MAX_USERS`, split between the
+        organizations in proportion to their usual headcounts: a bigger (or smaller) company
+        with the same organizations, service users and playbooks, whose sessions and searches
+        are shared among more people. Default: the usual 150 (the enterprise is then exactly
+        the one generated without `users`).
 
     Returns
     -------
@@ -174,7 +185,8 @@ def generate_enterprise(
     Raises
     ------
     ValueError
-        If `end` is naive or not after `FIRST_DAY` 00:00 UTC, or `days` is not positive.
+        If `end` is naive or not after `FIRST_DAY` 00:00 UTC, `days` is not positive or
+        `users` is out of bounds.
 
     Examples
     --------
@@ -200,22 +212,22 @@ def generate_enterprise(
     directory_rng = np.random.default_rng([seed, DIRECTORY_STREAM])
     roles = make_roles(directory_rng)
     organizations = make_organizations(directory_rng, FIRST_DAY_START)
-    users = make_users(directory_rng, organizations, roles)
+    people = make_users(directory_rng, organizations, roles, users)
     service_users = make_service_users(directory_rng, organizations, roles, FIRST_DAY_START)
-    playbooks = make_playbooks(directory_rng, organizations, users, FIRST_DAY_START)
+    playbooks = make_playbooks(directory_rng, organizations, people, FIRST_DAY_START)
     sessions = make_sessions(
-        seed, organizations, service_users, playbooks, len(users), start_ts, end_ts
+        seed, organizations, service_users, playbooks, len(people), start_ts, end_ts
     )
     return DemoEnterprise(
         seed=seed,
         start=start_ts,
         end=end_ts,
         organizations=organizations,
-        users=users,
+        users=people,
         service_users=service_users,
         playbooks=playbooks,
         sessions=sessions,
-        searches=make_searches(seed, users, start_ts, end_ts),
+        searches=make_searches(seed, people, start_ts, end_ts),
     )
 
 
@@ -247,6 +259,7 @@ __all__ = [
     "LOG_SPREAD",
     "MAX_DURATION_SECONDS",
     "MAX_MERGE_LAG_DAYS",
+    "MAX_USERS",
     "MEAN_MERGE_LAG_DAYS",
     "MEDIAN_ACUS_BY_SIZE",
     "MEDIAN_DURATION_HOURS_BY_SIZE",

@@ -295,7 +295,7 @@ def make_sessions(
     active_until = np.array([_active_until(su) for su in service_users])
     picked = np.where(created_at < active_until[picked], picked, 0)
     service_user_index = np.where(is_service, picked, NO_INDEX)
-    user_org = np.repeat(np.arange(len(organizations)), headcounts())
+    user_org = np.repeat(np.arange(len(organizations)), headcounts(n_users))
     su_org = np.array([su.org_index for su in service_users])
     org_index = np.where(is_service, su_org[picked], user_org[np.maximum(user_index, 0)])
 
