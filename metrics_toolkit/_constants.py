@@ -58,6 +58,11 @@ DEFAULT_SETTLE_PERIOD = dt.timedelta(days=14)
 #: How long a provisional window's answer is reused before it is asked again.
 DEFAULT_PROVISIONAL_TTL = dt.timedelta(hours=1)
 
+# -- the history store -----------------------------------------------------------------------
+
+#: Calls answered and written to the store together: a sync holds at most this many answers.
+STORE_BATCH_CALLS = 2000
+
 # -- the front ends --------------------------------------------------------------------------
 
 #: Weeks of history in the weekly report and ``metrics-toolkit report``.

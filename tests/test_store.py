@@ -14,6 +14,7 @@ pytest.importorskip("duckdb")
 NOW = "2026-11-20T12:00:00Z"
 LATER = "2026-11-21T12:00:00Z"
 START = "2026-10-01"
+SESSIONS = ("sessions",)
 
 
 def metric_columns(frame: pd.DataFrame) -> list[str]:
@@ -23,7 +24,7 @@ def metric_columns(frame: pd.DataFrame) -> list[str]:
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "history.duckdb"
-    mt.sync(mt.MetricsClient.demo(now=NOW), path, START)
+    mt.sync(mt.MetricsClient.demo(now=NOW), path, START, metrics=SESSIONS)
     return path
 
 
@@ -32,7 +33,7 @@ def test_a_later_sync_asks_only_for_the_provisional_days_and_the_new_one(db: Pat
     total = mt.Store(db).sql("SELECT count(*) AS n FROM sessions")["n"][0]
     assert total == 51  # 2026-10-01 .. 2026-11-20
     assert 0 < settled < total
-    summary = mt.sync(mt.MetricsClient.demo(now=LATER), db, START)
+    summary = mt.sync(mt.MetricsClient.demo(now=LATER), db, START, metrics=SESSIONS)
     assert summary.calls == total - settled + 1
     assert summary.days == {"sessions": total - settled + 1}
     assert mt.Store(db).sql("SELECT count(*) AS n FROM sessions")["n"][0] == total + 1
@@ -41,12 +42,12 @@ def test_a_later_sync_asks_only_for_the_provisional_days_and_the_new_one(db: Pat
 def test_syncing_twice_gives_identical_tables(db: Path) -> None:
     query = "SELECT * EXCLUDE (fetched_at) FROM sessions ORDER BY bucket_start"
     before = mt.Store(db).sql(query)
-    mt.sync(mt.MetricsClient.demo(now=NOW), db, START)
+    mt.sync(mt.MetricsClient.demo(now=NOW), db, START, metrics=SESSIONS)
     pd.testing.assert_frame_equal(mt.Store(db).sql(query), before)
 
 
 def test_an_earlier_start_fills_the_days_before(db: Path) -> None:
-    summary = mt.sync(mt.MetricsClient.demo(now=NOW), db, "2026-09-25")
+    summary = mt.sync(mt.MetricsClient.demo(now=NOW), db, "2026-09-25", metrics=SESSIONS)
     settled = mt.Store(db).sql("SELECT count(*) AS n FROM sessions WHERE settled")["n"][0]
     total = mt.Store(db).sql("SELECT count(*) AS n FROM sessions")["n"][0]
     assert total == 57
@@ -71,7 +72,7 @@ def test_a_store_frame_equals_a_fetched_frame(db: Path, start: str, end: str, fr
 def test_a_store_with_a_breakdown_equals_a_fetched_frame(tmp_path: Path) -> None:
     path = tmp_path / "orgs.duckdb"
     client = mt.MetricsClient.demo(now=NOW)
-    mt.sync(client, path, "2026-11-10", by="org")
+    mt.sync(client, path, "2026-11-10", by="org", metrics=SESSIONS)
     fetched = mt.fetch_series(client, "2026-11-10", "2026-11-21", "day", by="org", progress=False)
     stored = mt.Store(path, now=NOW).frame("2026-11-10", "2026-11-21", by="org")
     columns = metric_columns(fetched)
@@ -104,7 +105,7 @@ def test_a_failed_day_is_asked_again_and_filled(db: Path) -> None:
     unsettled = int((~before["settled"]).sum())
     failed = "UPDATE sessions SET failed = true, settled = false, sessions_created_count = NULL"
     mt.Store(db).sql(f"{failed} WHERE bucket_start = '2026-10-05 00:00:00+00'")
-    summary = mt.sync(mt.MetricsClient.demo(now=NOW), db, START)
+    summary = mt.sync(mt.MetricsClient.demo(now=NOW), db, START, metrics=SESSIONS)
     assert summary.calls == unsettled + 1
     pd.testing.assert_frame_equal(mt.Store(db).sql(query), before)
 
@@ -112,7 +113,7 @@ def test_a_failed_day_is_asked_again_and_filled(db: Path) -> None:
 def test_a_store_in_another_zone_equals_a_fetch_in_that_zone(tmp_path: Path) -> None:
     path = tmp_path / "paris.duckdb"
     client = mt.MetricsClient.demo(now=NOW)
-    mt.sync(client, path, "2026-10-20", tz="Europe/Paris")
+    mt.sync(client, path, "2026-10-20", tz="Europe/Paris", metrics=SESSIONS)
     store = mt.Store(path, now=NOW)
     assert store.tz == "Europe/Paris"
     for freq, start, end in (

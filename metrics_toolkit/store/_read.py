@@ -1,0 +1,290 @@
+"""Reading the store: the frames a fetch gives, a SQL escape hatch, and Parquet files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._rules import ENDPOINT_ATTR
+from .._vocabulary import BILLING_CALENDAR, BUCKET_END, BUCKET_START, ID_FIELDS
+from ..buckets import time_buckets
+from ..errors import InvalidParameterError
+from ..frames import rollup
+from ..frequencies import parse_freq
+from ..params import check_names, to_timestamp
+from ._families import BILLING_DAY, CONSUMPTION, Family, family_of
+from ._sync import Breakdown
+from ._tables import FETCHED_AT, POSITION, SETTLED, connect, has_table, meta
+
+__all__ = ["Store"]
+
+_DAY = "day"
+_UTC = "UTC"
+
+
+class Store:
+    """Read a store kept by :func:`~metrics_toolkit.sync`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The DuckDB file.
+    now : TimeLike, optional
+        The time partial buckets are judged against (default: the current time).
+
+    Examples
+    --------
+    >>> store = Store("history.duckdb")  # doctest: +SKIP
+    >>> weekly = store.frame("2026-10-05", "2026-11-16", "week", by="org")  # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | Path, *, now: Any = None) -> None:
+        self.path = Path(path)
+        self._now = now
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    def now(self) -> pd.Timestamp:
+        """The time the store's frames are judged against (UTC)."""
+        if self._now is None:
+            return pd.Timestamp.now(tz=_UTC)
+        return to_timestamp(self._now, "now", _UTC).tz_convert(_UTC)
+
+    @property
+    def tz(self) -> str | None:
+        """The zone of the store's days (None before the first sync)."""
+        con = connect(self.path, read_only=True)
+        try:
+            return meta(con, "tz")
+        finally:
+            con.close()
+
+    def tables(self) -> list[str]:
+        """The store's tables of metrics (``sessions``, ``prs_by_org``, ...), sorted."""
+        con = connect(self.path, read_only=True)
+        try:
+            rows = con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY table_name"
+            ).fetchall()
+        finally:
+            con.close()
+        return [str(row[0]) for row in rows]
+
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run a SQL query on the store (DuckDB dialect) and return its result as a frame.
+
+        Times are ``TIMESTAMP WITH TIME ZONE`` (shown in UTC); every table has the wide
+        frame's columns and ``fetched_at``, ``settled`` and ``group_position``.
+        """
+        con = connect(self.path)
+        try:
+            return con.execute(query, list(params or [])).df()
+        finally:
+            con.close()
+
+    def to_parquet(self, directory: str | Path) -> list[Path]:
+        """Write each table to ``directory/<table>.parquet`` (created if missing).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written, one per table.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        con = connect(self.path, read_only=True)
+        try:
+            for table in self.tables():
+                target = out / f"{table}.parquet"
+                con.execute(f"COPY \"{table}\" TO '{_quoted(target)}' (FORMAT parquet)").fetchall()
+                written.append(target)
+        finally:
+            con.close()
+        return written
+
+    def frame(
+        self,
+        start: Any,
+        end: Any,
+        freq: Any = _DAY,
+        *,
+        tz: str | None = None,
+        metric: str = "sessions",
+        by: Breakdown | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """The frame a fetch gives, read from the store.
+
+        Parameters
+        ----------
+        start, end : TimeLike
+            The range, half-open ``[start, end)``, read in the store's zone.
+        freq : str, default "day"
+            Daily rows as kept, or a coarser frequency rolled up with
+            :func:`~metrics_toolkit.frames.rollup`. Active users are read at the grain asked
+            (day, week or month), never rolled up; consumption is in billing days (``"day"``
+            or ``"billing day"``), rolled up by billing day.
+        tz : str, optional
+            Must be the store's zone if given (another is refused).
+        metric : str, default "sessions"
+            The family, of :data:`~metrics_toolkit.store.METRIC_NAMES`.
+        by : {"org", "user", "service_user", "playbook"}, optional
+            The breakdown kept by the sync.
+        ids : sequence of str, optional
+            Keep these groups only (ids or names, as kept).
+
+        Returns
+        -------
+        pandas.DataFrame
+            What :func:`~metrics_toolkit.fetch_series` (or
+            :func:`~metrics_toolkit.fetch_consumption`) gives for the same arguments: same
+            columns, dtypes and ``attrs`` (but ``fetch_stats``); ``partial`` judged against
+            :meth:`now`. Buckets not synced are missing.
+
+        Raises
+        ------
+        InvalidParameterError
+            The store is empty or lacks the table, ``tz`` is not its zone, or the family is
+            not kept at ``freq``.
+        """
+        now = self.now()
+        freq_name = parse_freq(freq).name if freq != BILLING_DAY else BILLING_DAY
+        family = family_of(metric, _DAY if metric == CONSUMPTION else freq_name)
+        con = connect(self.path, read_only=True)
+        try:
+            zone = self._zone(con, tz)
+            table = family.table(by)
+            dtypes_text = meta(con, f"dtypes:{table}")
+            if dtypes_text is None or not has_table(con, table):
+                raise InvalidParameterError(
+                    "metric", f"the store has no {table!r} table: sync it first"
+                )
+            dtypes: dict[str, str] = json.loads(dtypes_text)
+            after, before, buckets = self._range(family, start, end, freq, zone, now)
+            raw = con.execute(
+                f'SELECT * FROM "{table}" WHERE {BUCKET_END} > ? AND {BUCKET_START} < ? '
+                f"AND {BUCKET_START} < ?",
+                [after.to_pydatetime(), before.to_pydatetime(), now.to_pydatetime()],
+            ).df()
+        finally:
+            con.close()
+        frame = _restore(raw, dtypes, zone if family.grain != BILLING_DAY else _UTC, now)
+        if ids is not None:
+            frame = _only(frame, by, check_names(ids, "ids") or [])
+        if family.metric == CONSUMPTION:
+            return self._consumption(frame, after, before, freq, by, now)
+        frame.attrs.update(
+            {
+                "freq": family.grain,
+                "tz": zone,
+                "group_by": by,
+                ENDPOINT_ATTR: family.metric,
+                "now": now,
+                "cut_after_now": tuple(b for b in buckets if b.start >= now),
+            }
+        )
+        if family.grain == freq_name or parse_freq(freq) == parse_freq(family.grain):
+            frame.attrs["freq"] = freq
+            return frame
+        if family.metric == "categories":
+            raise InvalidParameterError(
+                "freq",
+                f"got {freq!r}; sessions by category are kept per day: read them per day, or "
+                "fetch category_frame at that frequency",
+            )
+        return rollup(frame, freq, tz=zone, now=now)
+
+    def _zone(self, con: Any, tz: str | None) -> str:
+        zone = meta(con, "tz")
+        if zone is None:
+            raise InvalidParameterError("path", f"the store {self.path} is empty: sync it first")
+        if tz is not None and tz != zone:
+            raise InvalidParameterError(
+                "tz",
+                f"this store keeps days in {zone!r}, not {tz!r}: read it in {zone!r}, or sync "
+                f"another store in {tz!r}",
+            )
+        return zone
+
+    @staticmethod
+    def _range(
+        family: Family, start: Any, end: Any, freq: Any, zone: str, now: pd.Timestamp
+    ) -> tuple[pd.Timestamp, pd.Timestamp, list[Any]]:
+        """The stored rows' window [after, before) and the buckets asked."""
+        if family.metric == CONSUMPTION:
+            return to_timestamp(start, "start", _UTC), to_timestamp(end, "end", _UTC), []
+        buckets = time_buckets(start, end, freq, tz=zone, now=now)
+        return buckets[0].start, buckets[-1].end, buckets
+
+    @staticmethod
+    def _consumption(
+        frame: pd.DataFrame,
+        after: pd.Timestamp,
+        before: pd.Timestamp,
+        freq: Any,
+        by: str | None,
+        now: pd.Timestamp,
+    ) -> pd.DataFrame:
+        starts = frame.index
+        frame["clipped"] = (starts < after) | (frame[BUCKET_END] > before)
+        frame.index.name = BUCKET_START
+        frame.attrs.update(
+            {
+                "freq": BILLING_DAY,
+                "tz": _UTC,
+                "calendar": BILLING_CALENDAR,
+                ENDPOINT_ATTR: CONSUMPTION,
+                "group_by": by,
+                "now": now,
+            }
+        )
+        if freq in (_DAY, BILLING_DAY):
+            return frame
+        return rollup(frame, freq, now=now)
+
+
+def _restore(
+    raw: pd.DataFrame, dtypes: dict[str, str], zone: str, now: pd.Timestamp
+) -> pd.DataFrame:
+    """The stored rows as a fetched frame: zone, dtypes, order, partial judged at ``now``."""
+    frame = raw.drop(columns=[FETCHED_AT, SETTLED])
+    for column in (BUCKET_START, BUCKET_END):
+        frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_convert(zone)
+    frame = frame.set_index(BUCKET_START)
+    group = next((c for c in ID_FIELDS.values() if c in frame.columns), None)
+    keys = [POSITION, group, BUCKET_START] if group else [BUCKET_START]
+    frame = frame.sort_values(keys, kind="stable")
+    frame["partial"] = frame[BUCKET_END] > now
+    if "categories" in frame.columns:
+        frame["categories"] = frame["categories"].map(
+            lambda text: json.loads(text) if isinstance(text, str) else None
+        )
+    for column in dtypes:
+        if column not in frame.columns:  # a column first kept after these rows were
+            frame[column] = None
+    frame = frame[list(dtypes)].astype(dtypes)
+    frame.index = frame.index.astype(f"datetime64[us, {zone}]")
+    return frame
+
+
+def _only(frame: pd.DataFrame, by: str | None, wanted: list[str]) -> pd.DataFrame:
+    """The rows of the groups ``wanted`` names (by id, or by name where names are kept)."""
+    if by is None:
+        raise InvalidParameterError("ids", "ids are the groups of a breakdown; pass by= too")
+    group = ID_FIELDS[by]
+    keep = frame[group].isin(wanted)
+    name = f"{by}_name"
+    if name in frame.columns:
+        keep |= frame[name].isin(wanted)
+    return frame[keep]
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
