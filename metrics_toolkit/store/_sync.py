@@ -42,7 +42,7 @@ from ._tables import FETCHED_AT, POSITION, SETTLED, connect, merge, meta, settle
 if TYPE_CHECKING:
     from ..client import MetricsClient
 
-__all__ = ["Breakdown", "SyncSummary", "family_batches", "sync"]
+__all__ = ["Breakdown", "Job", "SyncSummary", "plan_job", "stamped_batches", "sync"]
 
 Breakdown = Literal["org", "user", "service_user", "playbook"]
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -83,7 +83,7 @@ class SyncSummary:
 
 
 @dataclass
-class _Job:
+class Job:
     """One family's work: its plan and, per group, the buckets to ask."""
 
     family: Family
@@ -120,9 +120,8 @@ def _billing_floor(stamp: pd.Timestamp) -> pd.Timestamp:
     return (stamp.tz_convert("UTC") - offset).floor("D") + offset
 
 
-def _plan_job(
+def plan_job(
     client: MetricsSource,
-    con: Any,
     family: Family,
     start: pd.Timestamp,
     *,
@@ -130,11 +129,15 @@ def _plan_job(
     by: str | None,
     directory: Any,
     now: pd.Timestamp,
-) -> _Job:
-    """Plan one family (checks before any request) and leave out what the store holds."""
+    settled: dict[str | None, np.ndarray[Any, np.dtype[np.int64]]],
+) -> Job:
+    """Plan one family from ``start`` to now (checked before any request), leaving out the
+    buckets ``settled`` holds per group (Unix seconds of their starts).
+
+    ``start`` is floored to the family's grain (a week or month of active users, a billing
+    day); ``directory`` lists the groups of ``by`` (None without a breakdown).
+    """
     table = family.table(by)
-    group = None if by is None else ID_FIELDS[by]
-    settled = settled_keys(con, table, group)
     plan: SeriesPlan | None = None
     if family.metric == CONSUMPTION:
         first = _billing_floor(start)
@@ -159,11 +162,11 @@ def _plan_job(
     wanted = [~np.isin(starts, settled.get(g, _EMPTY)) for g in groups]
     if family.metric == CONSUMPTION:  # one call from the first day not settled on
         wanted = [np.cumsum(mask) > 0 for mask in wanted]
-    return _Job(family, table, by, plan, groups, wanted, starts)
+    return Job(family, table, by, plan, groups, wanted, starts)
 
 
 def _stamped(
-    frame: pd.DataFrame, job: _Job, now: pd.Timestamp
+    frame: pd.DataFrame, job: Job, now: pd.Timestamp
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """The frame with the store's columns, and the frame's own dtypes."""
     dtypes = {str(k): str(v) for k, v in frame.dtypes.items()}
@@ -184,17 +187,31 @@ def _json(value: Any) -> str | None:
     return None if not isinstance(value, list) else json.dumps(value)
 
 
-def family_batches(
+def stamped_batches(
     client: MetricsSource,
-    job: _Job,
+    job: Job,
+    *,
+    now: pd.Timestamp,
+    workers: int,
+    advance: Callable[[int, int], None],
+) -> Iterator[tuple[pd.DataFrame, dict[str, str]]]:
+    """The rows of a job's calls with the store's columns (``fetched_at``, ``settled``,
+    ``group_position``; categories as JSON text), and the wide frame's own dtypes: one frame
+    per batch of at most :data:`~metrics_toolkit._constants.STORE_BATCH_CALLS` answers
+    (consumption: one per group). ``advance(calls, failed)`` is called after each batch."""
+    for frame in _batches(client, job, now=now, workers=workers, advance=advance):
+        yield _stamped(frame, job, now)
+
+
+def _batches(
+    client: MetricsSource,
+    job: Job,
     *,
     now: pd.Timestamp,
     workers: int,
     advance: Callable[[int, int], None],
     batch_calls: int = STORE_BATCH_CALLS,
 ) -> Iterator[pd.DataFrame]:
-    """The rows of a job's calls, stamped, one frame per batch of at most ``batch_calls``
-    answers (consumption: one per group); ``advance(calls, failed)`` after each batch."""
     if job.plan is None:
         yield from _consumption_batches(client, job, now=now, advance=advance)
         return
@@ -213,7 +230,7 @@ def family_batches(
 
 def _answered(
     client: MetricsSource,
-    job: _Job,
+    job: Job,
     calls: Sequence[Call],
     now: pd.Timestamp,
     workers: int,
@@ -226,7 +243,7 @@ def _answered(
 
 
 def _consumption_batches(
-    client: Any, job: _Job, *, now: pd.Timestamp, advance: Callable[[int, int], None]
+    client: Any, job: Job, *, now: pd.Timestamp, advance: Callable[[int, int], None]
 ) -> Iterator[pd.DataFrame]:
     for group, mask in zip(job.groups, job.wanted, strict=True):
         if not mask.any():
@@ -317,8 +334,18 @@ def sync(
         zone = store_zone(con, check_timezone(tz) if tz is not None else _zone_or_utc(con))
         first = to_timestamp(start, "start", zone)
         directory = client.directory() if by is not None else None
+        group = None if by is None else ID_FIELDS[by]
         jobs = [
-            _plan_job(client, con, family, first, tz=zone, by=by, directory=directory, now=now)
+            plan_job(
+                client,
+                family,
+                first,
+                tz=zone,
+                by=by,
+                directory=directory,
+                now=now,
+                settled=settled_keys(con, family.table(by), group),
+            )
             for family in chosen
         ]
         total = sum(job.calls for job in jobs)
@@ -326,9 +353,8 @@ def sync(
         with _Progress(total, summary, progress, on_progress) as advance:
             for job in jobs:
                 summary.days[job.table] = int(np.any(job.wanted, axis=0).sum()) if job.groups else 0
-                group = None if by is None else ID_FIELDS[by]
-                for frame in family_batches(client, job, now=now, workers=workers, advance=advance):
-                    rows, dtypes = _stamped(frame, job, now)
+                batches = stamped_batches(client, job, now=now, workers=workers, advance=advance)
+                for rows, dtypes in batches:
                     merge(con, job.table, rows, group, dtypes)
                     summary.rows += len(rows)
     finally:
