@@ -210,11 +210,11 @@ def _batches(
     now: pd.Timestamp,
     workers: int,
     advance: Callable[[int, int], None],
-    batch_calls: int = STORE_BATCH_CALLS,
 ) -> Iterator[pd.DataFrame]:
     if job.plan is None:
         yield from _consumption_batches(client, job, now=now, advance=advance)
         return
+    batch_calls = STORE_BATCH_CALLS
     pending: list[Call] = []
     for group, mask in zip(job.groups, job.wanted, strict=True):
         if not mask.any():
