@@ -138,12 +138,31 @@ def test_the_sync_command_keeps_the_store(
     argv = ["sync", "--db", str(path), "--start", start, "--demo", "--metrics", "sessions,prs"]
     argv += ["--cache-dir", str(tmp_path / "cache")]
     assert cli.main(argv) == 0
-    assert ": 42 call(s), 42 row(s) written" in capsys.readouterr().out  # 21 days, 2 families
+    out = capsys.readouterr().out
+    assert ": 42 call(s), 0 from the store, 0 failed, 42 row(s) written" in out  # 21 days x 2
     store = mt.Store(path)
     assert store.sql("SELECT count(DISTINCT bucket_start) AS n FROM prs")["n"][0] == 21
     unsettled = store.sql("SELECT count(*) AS n FROM prs WHERE NOT settled")["n"][0]
     assert 0 < unsettled < 21
     assert cli.main(argv) == 0
     calls = 2 * unsettled
-    assert f": {calls} call(s), {calls} row(s) written" in capsys.readouterr().out
+    line = f": {calls} call(s), {42 - calls} from the store, 0 failed, {calls} row(s) written"
+    assert line in capsys.readouterr().out
     assert not list(tmp_path.glob("cache/**/*.*"))  # each answer written once: to the store
+
+
+def test_the_sync_command_keeps_every_family_and_shows_its_progress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metrics_toolkit import cli
+
+    path = tmp_path / "all.duckdb"
+    now = mt.MetricsClient.demo().now()
+    start = (now - pd.Timedelta(days=3)).date().isoformat()
+    argv = ["sync", "--db", str(path), "--start", start, "--demo", "--cache-dir", str(tmp_path)]
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    assert "from the store" in captured.err and "failed" in captured.err  # the progress bar
+    assert set(mt.store.METRIC_NAMES) <= {t.split("_week")[0] for t in mt.Store(path).tables()}
+    assert cli.main([*argv, "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")

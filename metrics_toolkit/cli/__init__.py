@@ -200,9 +200,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     keep.add_argument("--db", required=True, help="the DuckDB file (created if missing)")
     keep.add_argument("--start", required=True, help="first day kept (ISO 8601: 2026-09-01)")
-    keep.add_argument("--tz", default="UTC", help="IANA zone of the days, fixed at creation")
+    keep.add_argument(
+        "--tz", help="IANA zone of the days, fixed at creation (default: the store's, else UTC)"
+    )
     keep.add_argument("--by", choices=list(KINDS), help="keep this breakdown")
-    keep.add_argument("--metrics", action="append", help="families to keep (sessions)")
+    keep.add_argument(
+        "--metrics", action="append", help="families to keep, comma-separated (default: all)"
+    )
     add_connection(keep)
     keep.set_defaults(run=_commands.sync)
 

@@ -89,7 +89,8 @@ def cache_clear(args: argparse.Namespace) -> int:
 
 def sync(args: argparse.Namespace) -> int:
     """Bring a local DuckDB history store up to date: every day from --start to today, asking
-    only for the days not yet settled (needs the ``store`` extra: duckdb)."""
+    only for the days (and groups) not yet settled, written batch by batch; a sync that was
+    stopped goes on where it stopped (needs the ``store`` extra: duckdb)."""
     from ..store import sync as sync_store
 
     client = connect(args, cache=False)  # the store keeps the answers, not also the cache
@@ -98,9 +99,10 @@ def sync(args: argparse.Namespace) -> int:
         args.db,
         read_time(args.start, "--start"),
         tz=args.tz,
-        metrics=split(args.metrics) or ("sessions",),
+        metrics=split(args.metrics) or None,
         by=args.by,
+        progress=False if args.quiet else None,
     )
     if not args.quiet:
-        print(f"synced {args.db}: {summary.calls} call(s), {summary.rows} row(s) written")
+        print(f"synced {args.db}: {summary.line()}")
     return 0
