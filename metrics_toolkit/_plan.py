@@ -42,10 +42,14 @@ class SeriesPlan:
     ----------
     endpoints : list of Endpoint
         The endpoint each part asks (one organization's usage for usage by organization).
+    group_params : list of str or None
+        The one-id parameter each part passes a group as, instead of the breakdown's filter.
     names : list of str or None
         Each part's metric name (``frame.attrs["endpoint"]``).
-    calls : list of list of Call
-        Each part's calls, groups outer and buckets inner.
+    buckets : list of Bucket
+        The buckets asked (those at or after ``now`` cut).
+    filters : dict
+        The checked filters every call passes.
     groups : list of str or None
         The breakdown's ids in the series' order (None without a breakdown).
     by : str or None
@@ -56,8 +60,10 @@ class SeriesPlan:
     """
 
     endpoints: list[Endpoint[Any]]
+    group_params: list[str | None]
     names: list[str | None]
-    calls: list[list[Call]]
+    buckets: list[Bucket]
+    filters: dict[str, Any]
     groups: list[str] | None
     by: str | None
     directory: Directory | None
@@ -65,6 +71,18 @@ class SeriesPlan:
     tz: str
     now: pd.Timestamp
     cut: tuple[Bucket, ...]
+
+    def calls(self, part: int, groups: Sequence[str] | None = None) -> list[Call]:
+        """Part ``part``'s calls, groups outer and buckets inner: of every group, or of
+        ``groups`` (some of the plan's)."""
+        return plan_calls(
+            self.buckets,
+            by=self.by,
+            ids=self.groups if groups is None else list(groups),
+            filters=self.filters,
+            endpoint=self.endpoints[part],
+            group_param=self.group_params[part],
+        )
 
     def frame(self, part: int, rows: Sequence[Row]) -> pd.DataFrame:
         """The wide frame of part ``part``'s answers ``rows`` (all of its calls, or some),
@@ -186,14 +204,12 @@ def plan_series(
         if not groups:
             raise InvalidParameterError("ids", f"by={by!r} needs ids, and the directory has none")
     groups = None if groups is None else check_ids(groups, "ids")
-    calls = [
-        plan_calls(buckets, by=by, ids=groups, filters=filters, endpoint=ep, group_param=param)
-        for ep, param, _ in asked
-    ]
     return SeriesPlan(
         endpoints=[ep for ep, _, _ in asked],
+        group_params=[param for _, param, _ in asked],
         names=[series for _, _, series in asked],
-        calls=calls,
+        buckets=buckets,
+        filters=filters,
         groups=groups,
         by=by,
         directory=directory,

@@ -286,13 +286,14 @@ def fetch_frames(
         directory=directory,
         allow_unknown_ids=allow_unknown_ids,
     )
-    calls = [call for part in plan.calls for call in part]
+    planned_calls = [plan.calls(part) for part in range(len(plan.endpoints))]
+    calls = [call for part in planned_calls for call in part]
     rows, stats = answer_all(
         client, plan.endpoints[0], calls, workers, progress, on_progress, refresh
     )
     frames = []
     offset = 0
-    for part, planned in enumerate(plan.calls):
+    for part, planned in enumerate(planned_calls):
         frame = plan.frame(part, rows[offset : offset + len(planned)])
         offset += len(planned)
         frame.attrs["fetch_stats"] = stats
