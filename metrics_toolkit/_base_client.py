@@ -366,6 +366,11 @@ class BaseClient:
         """A context in which answers are written to the store together, when it ends."""
         return self._path.batch()
 
+    def not_caching(self) -> AbstractContextManager[None]:
+        """A context in which fresh answers are not written to the answer cache: a history
+        store (:func:`~metrics_toolkit.sync`) keeps them instead, each answer written once."""
+        return self._path.unkept()
+
     def close(self) -> None:
         """Write what is waiting to the store; close it and the connections."""
         self._path.close()

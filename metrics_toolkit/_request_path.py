@@ -87,6 +87,7 @@ class RequestPath:
         self.list_format = list_format
         self.org_id = org_id
         self._batches = 0
+        self._unkept = 0
         self._batch_lock = threading.Lock()
 
     def request(
@@ -119,7 +120,7 @@ class RequestPath:
                 raise
             raise error.naming(endpoint.candidates) from None
         expire_after = self._expire_after(endpoint, params, self.now_seconds())
-        if self.store is not None and expire_after is not None:
+        if self.store is not None and expire_after is not None and not self._unkept:
             self.store.put(self._key(endpoint, params), sent.body, expire_after)
             if not self._batches:
                 self.store.flush()
@@ -187,6 +188,17 @@ class RequestPath:
                 self._batches -= 1
             if self.store is not None:
                 self.store.flush()
+
+    @contextlib.contextmanager
+    def unkept(self) -> Iterator[None]:
+        """Within it, fresh answers are not written to the store (another keeps them)."""
+        with self._batch_lock:
+            self._unkept += 1
+        try:
+            yield
+        finally:
+            with self._batch_lock:
+                self._unkept -= 1
 
     def close(self) -> None:
         """Write what is waiting, close the store and the connections."""

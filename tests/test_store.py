@@ -166,3 +166,11 @@ def test_the_sync_command_keeps_every_family_and_shows_its_progress(
     assert set(mt.store.METRIC_NAMES) <= {t.split("_week")[0] for t in mt.Store(path).tables()}
     assert cli.main([*argv, "--quiet"]) == 0
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_sync_from_python_writes_each_answer_once_to_the_store(tmp_path: Path) -> None:
+    client = mt.MetricsClient.demo(now=NOW, cache_dir=tmp_path / "cache")
+    mt.sync(client, tmp_path / "once.duckdb", "2026-11-10", metrics=SESSIONS, progress=False)
+    again = mt.fetch_series(client, "2026-11-10", "2026-11-20", "day", progress=False)
+    assert again.attrs["fetch_stats"].from_cache == 0  # the answers went to the store only
+    assert again.attrs["fetch_stats"].fetched == 10

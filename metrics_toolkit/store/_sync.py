@@ -10,6 +10,7 @@ HTTP cache, decides what is asked again).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -350,7 +351,8 @@ def sync(
         ]
         total = sum(job.calls for job in jobs)
         summary.from_store = sum(job.planned for job in jobs) - total
-        with _Progress(total, summary, progress, on_progress) as advance:
+        unkept = getattr(client, "not_caching", contextlib.nullcontext)
+        with unkept(), _Progress(total, summary, progress, on_progress) as advance:
             for job in jobs:
                 summary.days[job.table] = int(np.any(job.wanted, axis=0).sum()) if job.groups else 0
                 batches = stamped_batches(client, job, now=now, workers=workers, advance=advance)
