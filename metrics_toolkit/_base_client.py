@@ -362,14 +362,10 @@ class BaseClient:
         """The answer :meth:`request` would take from the store, or None; never a request."""
         return self._path.cached_many(endpoint, [params])[0]
 
-    def batch(self) -> AbstractContextManager[None]:
-        """A context in which answers are written to the store together, when it ends."""
-        return self._path.batch()
-
-    def not_caching(self) -> AbstractContextManager[None]:
-        """A context in which fresh answers are not written to the answer cache: a history
-        store (:func:`~metrics_toolkit.sync`) keeps them instead, each answer written once."""
-        return self._path.unkept()
+    def batch(self, *, cache: bool = True) -> AbstractContextManager[None]:
+        """Answers are written to the store together when it ends; not at all with ``cache=False``
+        (:func:`~metrics_toolkit.sync` keeps them in its store)."""
+        return self._path.batch() if cache else self._path.unkept()
 
     def close(self) -> None:
         """Write what is waiting to the store; close it and the connections."""

@@ -10,7 +10,6 @@ HTTP cache, decides what is asked again).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -351,8 +350,7 @@ def sync(
         ]
         total = sum(job.calls for job in jobs)
         summary.from_store = sum(job.planned for job in jobs) - total
-        unkept = getattr(client, "not_caching", contextlib.nullcontext)
-        with unkept(), _Progress(total, summary, progress, on_progress) as advance:
+        with client.batch(cache=False), _Progress(total, summary, progress, on_progress) as advance:
             for job in jobs:
                 summary.days[job.table] = int(np.any(job.wanted, axis=0).sum()) if job.groups else 0
                 batches = stamped_batches(client, job, now=now, workers=workers, advance=advance)
