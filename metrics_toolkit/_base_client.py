@@ -363,8 +363,7 @@ class BaseClient:
         return self._path.cached_many(endpoint, [params])[0]
 
     def batch(self, *, cache: bool = True) -> AbstractContextManager[None]:
-        """Answers are written to the store together when it ends; not at all with ``cache=False``
-        (:func:`~metrics_toolkit.sync` keeps them in its store)."""
+        """Answers are written to the store together when it ends (with cache=False: never)."""
         return self._path.batch() if cache else self._path.unkept()
 
     def close(self) -> None:
