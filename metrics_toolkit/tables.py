@@ -28,7 +28,13 @@ from .errors import FetchError, FutureBucketsWarning, PartialFetchWarning
 from .fetch import MetricsSource, fetch_frames, fetch_series
 from .params import TimeLike, check_names
 
-__all__ = ["DERIVED_RATES", "OVERVIEW_METRICS", "category_frame", "overview"]
+__all__ = [
+    "DERIVED_RATES",
+    "OVERVIEW_METRICS",
+    "category_frame",
+    "overview",
+    "tidy_categories",
+]
 
 #: The metrics of the overview, in the order of its columns.
 OVERVIEW_METRICS = ("sessions", "prs", "searches", "active_users")
@@ -77,6 +83,26 @@ def category_frame(
         subcategories of a category add up to it; sessions and ACUs add up over buckets.
     """
     wide = fetch_series(client, start, end, freq, metric="categories", **options)
+    return tidy_categories(wide)
+
+
+def tidy_categories(wide: pd.DataFrame) -> pd.DataFrame:
+    """The wide frame of sessions by category (``fetch_series(metric="categories")``, one
+    list of categories per bucket) as :func:`category_frame`'s tidy frame.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        One row per bucket with ``bucket_end``, ``partial``, ``clipped``, ``failed`` and
+        ``categories`` (the answer's list, or None for a failed bucket).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bucket, category and subcategory, as :func:`category_frame` returns it
+        (``sessions_count`` Int64, ``acus`` float in ACUs); ``attrs`` those of ``wide`` with
+        ``endpoint`` ``"categories"``.
+    """
     rows = []
     for start_at, row in wide.iterrows():
         head = {"bucket_start": start_at, **{c: row[c] for c in (*_ROW, words.ROW_FLAGS[2])}}
