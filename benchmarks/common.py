@@ -110,6 +110,14 @@ class Sizes:
     """Scenario 6: daily buckets of the big fetch (ids x days calls)."""
     import_runs: int = 7
     """Scenario 7: fresh interpreters per import measured."""
+    scale_users: int = 500
+    """Scenario 9: people of the demo enterprise the store syncs by user."""
+    scale_days: int = 365
+    """Scenario 9: days synced (users x days calls)."""
+    scale_small_users: int = 100
+    """Scenario 9: people of the smaller sync whose peak memory the big one's is compared with."""
+    scale_baseline_every: int = 10
+    """Scenario 9: the thread pool asks for every k-th user only (users / k x days calls)."""
     runs: int = 3
     """Runs per measurement (the median is reported)."""
     baseline_runs: int = 1
@@ -143,6 +151,10 @@ QUICK = Sizes(
     memory_ids=3,
     memory_days=10,
     import_runs=1,
+    scale_users=20,
+    scale_days=30,
+    scale_small_users=10,
+    scale_baseline_every=2,
     runs=1,
     baseline_runs=1,
     warm_repeats=2,

@@ -45,11 +45,16 @@ class LoopbackServer:
         What answers.
     latency : float
         Seconds waited before each answer.
+    keep_answers : bool, default True
+        Compute each distinct request once and keep its answer; False: compute every answer
+        (the first client pays no more than the next, and memory does not grow with the
+        distinct requests).
     """
 
-    def __init__(self, api: DemoAPI, latency: float = 0.0) -> None:
+    def __init__(self, api: DemoAPI, latency: float = 0.0, *, keep_answers: bool = True) -> None:
         self.api = api
         self.latency = latency
+        self.keep_answers = keep_answers
         self.request_count = 0
         self.url = ""
         self._answers: dict[tuple[str, str, str], bytes] = {}
@@ -77,7 +82,8 @@ class LoopbackServer:
         self.stop()
 
     def answer(self, method: str, target: str, headers: dict[str, str]) -> bytes:
-        """The whole response to one request, computed once per distinct request."""
+        """The whole response to one request, computed once per distinct request (or every
+        time, without ``keep_answers``)."""
         key = (method, target, headers.get("authorization", ""))
         kept = self._answers.get(key)
         if kept is not None:
@@ -90,7 +96,7 @@ class LoopbackServer:
         lines += [f"{name}: {value}" for name, value in answer.headers.items()]
         lines += [f"Content-Length: {len(answer.body)}", "Connection: keep-alive", "", ""]
         response = "\r\n".join(lines).encode("latin-1") + answer.body
-        if answer.status == 200:
+        if answer.status == 200 and self.keep_answers:
             self._answers[key] = response
         return response
 

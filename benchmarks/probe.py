@@ -184,13 +184,16 @@ def child_env(bytecode_cache: bool) -> dict[str, str]:
     return env
 
 
-def run_probe(*args: str, bytecode_cache: bool = True) -> dict[str, Any]:
+def run_probe(
+    *args: str, bytecode_cache: bool = True, module: str = "benchmarks.probe"
+) -> dict[str, Any]:
     """Run ``python -m benchmarks.probe ARGS`` in a new process and return its JSON report.
 
-    ``bytecode_cache``: see :func:`child_env`.
+    ``bytecode_cache``: see :func:`child_env`; ``module``: another probe module run the same way
+    (its last line of output is its JSON report).
     """
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.probe", *args],
+        [sys.executable, "-m", module, *args],
         cwd=REPOSITORY,
         env=child_env(bytecode_cache),
         capture_output=True,
@@ -198,7 +201,7 @@ def run_probe(*args: str, bytecode_cache: bool = True) -> dict[str, Any]:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"benchmarks.probe {args[0]} failed:\n{done.stderr[-2000:]}")
+        raise RuntimeError(f"{module} {args[0]} failed:\n{done.stderr[-2000:]}")
     report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return report
 

@@ -1,4 +1,4 @@
-"""The eight benchmark scenarios, each a function from sizes to a :class:`ScenarioResult`.
+"""The nine benchmark scenarios, each a function from sizes to a :class:`ScenarioResult`.
 
 1. **Latency** (:mod:`.latency`): a year of daily buckets from a server that waits 50 ms per
    call: a sequential loop, a thread pool of sessions, the toolkit cold, warm, reopened, and
@@ -12,6 +12,8 @@
 7. **Import time** (:mod:`.imports`): ``import metrics_toolkit`` minus ``import pandas``.
 8. **The common table** (:mod:`.overview`): ``overview`` by org, 5 orgs x 52 weeks x 4
    endpoints at 50 ms per call.
+9. **The store at scale** (:mod:`.store_scale`): ``mt.sync`` by user of 500 users x 365 days
+   at 0 ms, its next day's re-sync, the thread pool, peak memory at 100 and 500 users.
 
 Every HTTP scenario talks to a lean loopback server in a child process (:mod:`.server_process`,
 :mod:`.loopback_server`), independent of the toolkit's HTTP stack and answering with the demo's
@@ -48,6 +50,7 @@ from .latency import latency_scenario
 from .memory import memory_scenario
 from .orgs import orgs_scenario
 from .overview import overview_scenario
+from .store_scale import store_scale_scenario
 
 __all__ = [
     "END",
@@ -70,6 +73,7 @@ __all__ = [
     "plain_loop",
     "simulator_scenario",
     "simulator_variants",
+    "store_scale_scenario",
     "thread_pool_frame",
     "thread_pool_loop",
 ]
@@ -84,4 +88,5 @@ RUNNERS: dict[int, Callable[[Sizes, DemoAPI], ScenarioResult]] = {
     6: memory_scenario,
     7: lambda sizes, api: import_scenario(sizes),
     8: lambda sizes, api: overview_scenario(sizes, api.enterprise),
+    9: store_scale_scenario,
 }

@@ -49,12 +49,27 @@ class ServerProcess:
         Seed of the synthetic enterprise.
     latency : float
         Seconds the server waits before answering each request.
+    users : int, optional
+        People of the enterprise (``generate_enterprise(users=...)``); default its usual 150.
+    keep_answers : bool, default True
+        The loopback server computes each distinct request once and keeps the answer; False:
+        it computes every answer (see :class:`~.loopback_server.LoopbackServer`).
     """
 
-    def __init__(self, *, end: dt.datetime, seed: int, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        end: dt.datetime,
+        seed: int,
+        latency: float = 0.0,
+        users: int | None = None,
+        keep_answers: bool = True,
+    ) -> None:
         self.end = end
         self.seed = seed
         self.latency = latency
+        self.users = users
+        self.keep_answers = keep_answers
         self.url = ""
         self._child: subprocess.Popen[str] | None = None
 
@@ -71,6 +86,10 @@ class ServerProcess:
             "--latency",
             repr(self.latency),
         ]
+        if self.users is not None:
+            command += ["--users", str(self.users)]
+        if not self.keep_answers:
+            command.append("--fresh-answers")
         self._child = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
@@ -142,6 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--end", required=True, help="tz-aware ISO end of the enterprise")
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
+    parser.add_argument("--users", type=int, help="people of the enterprise (default 150)")
+    parser.add_argument(
+        "--fresh-answers",
+        action="store_true",
+        help="loopback: compute every answer (default: each distinct request once, kept)",
+    )
     parser.add_argument(
         "--server",
         choices=SERVERS,
@@ -150,9 +175,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     end = dt.datetime.fromisoformat(args.end)
-    api = DemoAPI(generate_enterprise(seed=args.seed, end=end))
-    server_class = LoopbackServer if args.server == "loopback" else DemoServer
-    with server_class(api, latency=args.latency) as server:
+    api = DemoAPI(generate_enterprise(seed=args.seed, end=end, users=args.users))
+    server: LoopbackServer | DemoServer
+    if args.server == "loopback":
+        server = LoopbackServer(api, latency=args.latency, keep_answers=not args.fresh_answers)
+    else:
+        server = DemoServer(api, latency=args.latency)
+    with server:
         print(f"url {server.url}", flush=True)
         for line in sys.stdin:
             if line.strip() == "count":
