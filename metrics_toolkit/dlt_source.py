@@ -44,6 +44,7 @@ from .store._families import CONSUMPTION, Family, families
 from .store._sync import Breakdown, Job, plan_job, stamped_batches
 
 if TYPE_CHECKING:
+    from dlt.common.schema.typing import TDeleteInsertStrategyDict
     from dlt.extract.source import DltSource
 
     from ._calls import MetricsSource
@@ -54,7 +55,7 @@ __all__ = ["devin_metrics_source"]
 #: The source's name in dlt (its state and schema are kept under it).
 SOURCE_NAME = "devin_metrics"
 #: Rows replace those of the same primary key: dlt's most widely supported merge.
-MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+MERGE: TDeleteInsertStrategyDict = {"disposition": "merge", "strategy": "delete-insert"}
 #: The resource state's keys: the zone of the days, what each group holds settled
 #: (``[first bucket start, settled before]``, Unix seconds), the failed buckets per group.
 _TZ, _GROUPS, _FAILED = "tz", "groups", "failed"
@@ -263,13 +264,13 @@ def _remember(
     failed_after = {k: v for k, v in failed_before.items() if k not in planned}
     for group, asked in zip(job.groups, job.wanted, strict=True):
         key = _key(group)
-        entry = held.get(key)
         if job.family.metric == CONSUMPTION and asked.any() and key not in answered:
             if key in failed_before:
                 failed_after[key] = failed_before[key]
             continue
-        goes_on = entry is not None and entry[0] <= first <= entry[1]
-        held[key] = [entry[0] if goes_on else first, cutoff]
+        kept_from, settled_before = held.get(key, (first, first - 1))
+        goes_on = kept_from <= first <= settled_before
+        held[key] = [kept_from if goes_on else first, cutoff]
         still = [s for s in failed_before.get(key, []) if s < first] if goes_on else []
         if still or key in failed:
             failed_after[key] = still + failed.get(key, [])

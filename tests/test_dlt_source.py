@@ -1,0 +1,193 @@
+"""The dlt source: a pipeline into DuckDB run twice holds each row once and equals the store;
+a later run asks only for the provisional window, the failed buckets and the new day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pandas as pd
+import pytest
+
+import metrics_toolkit as mt
+from metrics_toolkit.demo import DEMO_API_KEY, DemoAPI, DemoEnterprise, DemoServer, FaultPlan
+from metrics_toolkit.dlt_source import devin_metrics_source
+
+dlt = pytest.importorskip("dlt")
+duckdb = pytest.importorskip("duckdb")
+StepFailed = pytest.importorskip("dlt.pipeline.exceptions").PipelineStepFailed
+
+NOW = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
+LATER = NOW + dt.timedelta(days=1)
+START = "2026-10-20"
+DATASET = "devin"
+#: Columns that differ between two loads of the same rows: when they were fetched, dlt's own.
+NOT_COMPARED = ("fetched_at", "_dlt_load_id", "_dlt_id")
+
+
+@pytest.fixture
+def api(enterprise: DemoEnterprise) -> DemoAPI:
+    return DemoAPI(enterprise, now=NOW)
+
+
+@pytest.fixture
+def server(api: DemoAPI) -> Iterator[DemoServer]:
+    with DemoServer(api) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _dlt_stays_here(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """dlt keeps its files under the test's directory and sends nothing anywhere."""
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt-data"))
+
+
+def client_at(server: DemoServer, api: DemoAPI, now: dt.datetime) -> mt.MetricsClient:
+    """A client reading the demo server at ``now`` (the server's clock moved there too)."""
+    api.now = now
+    return mt.MetricsClient(DEMO_API_KEY, base_url=server.url, cache=False, now=now, backoff=0)
+
+
+def metric_requests(server: DemoServer, since: int) -> list[str]:
+    """The metrics and consumption requests the server received from request ``since`` on."""
+    return [
+        target
+        for target in server.requests[since:]
+        if "/metrics/" in target or "/consumption/" in target
+    ]
+
+
+def pipeline(tmp_path: Path) -> Any:
+    return dlt.pipeline(
+        pipeline_name="devin_metrics",
+        pipelines_dir=str(tmp_path / "pipelines"),
+        destination=dlt.destinations.duckdb(str(tmp_path / "dlt.duckdb")),
+        dataset_name=DATASET,
+    )
+
+
+def load_and_sync(
+    tmp_path: Path,
+    server: DemoServer,
+    api: DemoAPI,
+    moments: tuple[dt.datetime, ...],
+    **options: Any,
+) -> tuple[Any, list[list[str]], list[list[str]]]:
+    """Run the pipeline and sync the store at each moment; the metrics requests of each."""
+    loads, syncs = [], []
+    target = pipeline(tmp_path)
+    for moment in moments:
+        client = client_at(server, api, moment)
+        since = server.request_count
+        target.run(devin_metrics_source(client, START, **options))
+        loads.append(metric_requests(server, since))
+        since = server.request_count
+        mt.sync(client, tmp_path / "store.duckdb", START, progress=False, **options)
+        syncs.append(metric_requests(server, since))
+    return target, loads, syncs
+
+
+def loaded(tmp_path: Path, table: str) -> pd.DataFrame:
+    con = duckdb.connect(str(tmp_path / "dlt.duckdb"), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        return con.execute(f'SELECT * FROM {DATASET}."{table}"').df()
+    finally:
+        con.close()
+
+
+def assert_equals_the_store(tmp_path: Path, target: Any, key: list[str]) -> None:
+    """Each table of the store, loaded once per key and cell for cell, under dlt's names."""
+    store = mt.Store(tmp_path / "store.duckdb")
+    naming = target.default_schema.naming
+    for table in store.tables():
+        kept = store.sql(f'SELECT * FROM "{table}"')
+        kept.columns = [naming.normalize_identifier(c) for c in kept.columns]
+        rows = loaded(tmp_path, table)
+        assert not rows.duplicated(key).any(), table
+        assert set(rows.columns) - set(NOT_COMPARED) == set(kept.columns) - set(NOT_COMPARED)
+        columns = [c for c in kept.columns if c not in NOT_COMPARED]
+        expected = kept[columns].sort_values(key, ignore_index=True)
+        actual = rows[columns].sort_values(key, ignore_index=True)
+        pd.testing.assert_frame_equal(actual, expected, obj=table)
+
+
+def sessions_days(requests: list[str]) -> list[pd.Timestamp]:
+    """The days of the sessions requests, sorted."""
+    starts = [
+        int(parse_qs(urlsplit(target).query)["time_after"][0])
+        for target in requests
+        if urlsplit(target).path.endswith("/metrics/sessions")
+    ]
+    return sorted(pd.Timestamp(start, unit="s", tz="UTC") for start in starts)
+
+
+def test_a_pipeline_run_twice_holds_each_row_once_and_equals_the_store(
+    tmp_path: Path, server: DemoServer, api: DemoAPI
+) -> None:
+    target, loads, syncs = load_and_sync(tmp_path, server, api, (NOW, LATER))
+    assert_equals_the_store(tmp_path, target, ["bucket_start"])
+    assert len(loaded(tmp_path, "sessions")) == 33  # 2026-10-20 .. 2026-11-21
+    # the second run asks for what the store asks: the provisional window and the new day
+    assert len(loads[1]) == len(syncs[1]) < len(loads[0]) == len(syncs[0])
+    # the provisional window (days ended after 11-06 12:00, 14 days before NOW) and 11-21
+    window = pd.date_range("2026-11-06", "2026-11-21", freq="D", tz="UTC")
+    assert sessions_days(loads[1]) == list(window)
+
+
+def test_a_breakdown_is_loaded_once_per_group_and_equals_the_store(
+    tmp_path: Path, server: DemoServer, api: DemoAPI
+) -> None:
+    target, loads, syncs = load_and_sync(tmp_path, server, api, (NOW, LATER), by="org")
+    assert_equals_the_store(tmp_path, target, ["bucket_start", "org_id"])
+    assert len(loads[1]) == len(syncs[1]) < len(loads[0]) == len(syncs[0])
+    organizations = len(api.enterprise.organizations)
+    window = pd.date_range("2026-11-06", "2026-11-21", freq="D", tz="UTC")
+    assert sessions_days(loads[1]) == sorted(list(window) * organizations)
+
+
+def test_a_failed_day_is_asked_again_by_the_next_run(
+    tmp_path: Path, server: DemoServer, api: DemoAPI
+) -> None:
+    failing = pd.Timestamp("2026-10-25", tz="UTC")  # settled: ended weeks before now
+    server.faults = FaultPlan(failing_time_after=frozenset({int(failing.timestamp())}))
+    target = pipeline(tmp_path)
+    client = client_at(server, api, NOW)
+    store = tmp_path / "store.duckdb"
+    with pytest.warns(mt.PartialFetchWarning, match="1 of 32 calls failed"):
+        target.run(devin_metrics_source(client, START, metrics=["sessions"]))
+        mt.sync(client, store, START, metrics=["sessions"], progress=False)
+    assert loaded(tmp_path, "sessions").set_index("bucket_start")["failed"][failing]
+    server.faults = None
+    since = server.request_count
+    target.run(devin_metrics_source(client, START, metrics=["sessions"]))
+    provisional = pd.date_range("2026-11-06", "2026-11-20", freq="D", tz="UTC")
+    assert sessions_days(metric_requests(server, since)) == [failing, *provisional]
+    mt.sync(client, store, START, metrics=["sessions"], progress=False)
+    assert not loaded(tmp_path, "sessions")["failed"].any()
+    assert_equals_the_store(tmp_path, target, ["bucket_start"])
+
+
+def test_another_zone_is_refused_by_a_pipeline_that_has_one(
+    tmp_path: Path, server: DemoServer, api: DemoAPI
+) -> None:
+    target = pipeline(tmp_path)
+    client = client_at(server, api, NOW)
+    target.run(devin_metrics_source(client, "2026-11-16", metrics=["searches"]))
+    with pytest.raises(StepFailed, match="fixed by the first"):
+        target.run(
+            devin_metrics_source(client, "2026-11-16", metrics=["searches"], tz="Asia/Tokyo")
+        )
+
+
+def test_bad_arguments_are_refused_before_any_request(server: DemoServer, api: DemoAPI) -> None:
+    client = client_at(server, api, NOW)
+    with pytest.raises(mt.InvalidParameterError, match="did you mean 'sessions'"):
+        devin_metrics_source(client, START, metrics=["sesions"])
+    with pytest.raises(mt.InvalidParameterError, match="workers"):
+        devin_metrics_source(client, START, workers=0)
+    assert server.request_count == 0
