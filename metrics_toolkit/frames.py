@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, PlainSerializer, WrapSerializer
 
 from ._vocabulary import (
     AVERAGE,
@@ -108,6 +108,8 @@ def known_columns(model: type[APIModel] = SessionMetrics) -> tuple[str, ...]:
 #: The metric columns of every wide frame, present even when every bucket failed.
 KNOWN_COLUMNS = known_columns(SessionMetrics)
 INT64_BOUNDS = (-(2**63), 2**63 - 1)
+#: Values ``model_dump`` returns as they are held.
+PLAIN_TYPES = frozenset({int, float, str, bool, type(None)})
 
 
 def wide_frame(
@@ -134,7 +136,7 @@ def wide_frame(
     """
     count = len(rows)
     values: dict[str, list[Any]] = {name: [None] * count for name in known_columns(model)}
-    values.update(_columns([None if row.metrics is None else flatten(row.metrics) for row in rows]))
+    values.update(_metric_columns([row.metrics for row in rows]))
     failed = np.fromiter((row.metrics is None for row in rows), dtype=bool, count=count)
     data: dict[str, Any] = {}
     if group_by is not None:
@@ -153,6 +155,101 @@ def wide_frame(
         data[ERROR] = [row.error for row in rows]
     index = pd.DatetimeIndex([row.bucket.start for row in rows], name=BUCKET_START)
     return add_derived(pd.DataFrame(data, index=index))
+
+
+def _metric_columns(answers: list[APIModel | None]) -> dict[str, list[Any]]:
+    """The answers' flat fields as columns, None where a bucket failed or lacks the field.
+
+    An answer of plain values (see :func:`_plain`) is read from its model, not dumped: the
+    names and values :func:`flatten` gives, in its order, at a fraction of the cost.
+    """
+    read = [None if answer is None else _plain(answer) for answer in answers]
+    shapes = {plain[0] for plain in read if plain is not None}
+    if len(shapes) == 1 and all(plain is not None for plain in read):  # transposed at once
+        [names] = shapes
+        table = zip(*(plain[1] for plain in read if plain is not None), strict=True)
+        return {name: list(column) for name, column in zip(names, table, strict=True)}
+    flats = [
+        None if answer is None else flatten(answer) if plain is None else _as_dict(*plain)
+        for answer, plain in zip(answers, read, strict=True)
+    ]
+    return _columns(flats)
+
+
+def _as_dict(names: tuple[str, ...], values: list[Any]) -> dict[str, Any]:
+    return dict(zip(names, values, strict=True))
+
+
+def _plain(answer: APIModel) -> tuple[tuple[str, ...], list[Any]] | None:
+    """The flat names and values of an answer without extra fields whose fields are each a
+    number, a string, None or the nested model the field declares, holding those and without
+    extra fields; None for any other answer.
+
+    ``model_dump`` gives a model's fields in the order its ``__dict__`` holds them (which may
+    hold other keys, skipped): so are they read here.
+    """
+    layout = _layout(type(answer))
+    if layout is None or answer.__pydantic_extra__:
+        return None
+    held = answer.__dict__
+    fields = _held(type(answer), tuple(held))
+    values: list[Any] = []
+    shape: list[tuple[str, ...] | None] = []
+    for name in fields:
+        value = held[name]
+        if type(value) in PLAIN_TYPES:
+            values.append(value)
+            shape.append(None)
+            continue
+        model = layout[name]
+        if model is None or _layout(model) is None:
+            return None
+        if type(value) is not layout[name] or value.__pydantic_extra__:
+            return None
+        keys = _held(model, tuple(value.__dict__))
+        nested = [value.__dict__[key] for key in keys]
+        if not PLAIN_TYPES.issuperset(map(type, nested)):
+            return None
+        values += nested
+        shape.append(keys)
+    return _flat_names(fields, tuple(shape)), values
+
+
+@functools.cache
+def _held(model: type[BaseModel], keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The keys of a ``__dict__`` that are fields of ``model``, in order."""
+    return tuple(key for key in keys if key in model.model_fields)
+
+
+@functools.cache
+def _flat_names(
+    fields: tuple[str, ...], nested: tuple[tuple[str, ...] | None, ...]
+) -> tuple[str, ...]:
+    """The names :func:`flatten` gives ``fields``: each one's own, or ``field.key`` for each
+    of its ``nested`` keys."""
+    names: list[str] = []
+    for name, keys in zip(fields, nested, strict=True):
+        names += [name] if keys is None else [f"{name}.{key}" for key in keys]
+    return tuple(names)
+
+
+@functools.cache
+def _layout(model: type[BaseModel]) -> dict[str, type[BaseModel] | None] | None:
+    """The nested model each field of ``model`` declares (None: another type), when
+    ``model_dump`` gives every field as it is held: no computed or excluded field and no
+    serializer. None otherwise."""
+    decorators = model.__pydantic_decorators__
+    if model.model_computed_fields or decorators.field_serializers or decorators.model_serializers:
+        return None
+    layout: dict[str, type[BaseModel] | None] = {}
+    for name, field in model.model_fields.items():
+        if field.exclude or getattr(field, "exclude_if", None) is not None:
+            return None
+        if any(isinstance(item, PlainSerializer | WrapSerializer) for item in field.metadata):
+            return None
+        kind = field.annotation
+        layout[name] = kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+    return layout
 
 
 def _columns(flats: list[dict[str, Any] | None]) -> dict[str, list[Any]]:
