@@ -172,6 +172,20 @@ def test_a_failed_day_is_asked_again_by_the_next_run(
     assert_equals_the_store(tmp_path, target, ["bucket_start"])
 
 
+def test_a_table_whose_every_call_failed_has_every_column_of_the_store(
+    tmp_path: Path, server: DemoServer, api: DemoAPI
+) -> None:
+    days = pd.date_range("2026-11-19", "2026-11-20", freq="D", tz="UTC")
+    server.faults = FaultPlan(failing_time_after=frozenset(int(d.timestamp()) for d in days))
+    target = pipeline(tmp_path)
+    client = client_at(server, api, NOW)
+    with pytest.warns(mt.PartialFetchWarning, match="2 of 2 calls failed"):
+        target.run(devin_metrics_source(client, days[0], metrics=["sessions"]))
+        mt.sync(client, tmp_path / "store.duckdb", days[0], metrics=["sessions"], progress=False)
+    assert loaded(tmp_path, "sessions")["failed"].all()
+    assert_equals_the_store(tmp_path, target, ["bucket_start"])  # typed columns of nulls too
+
+
 def test_another_zone_is_refused_by_a_pipeline_that_has_one(
     tmp_path: Path, server: DemoServer, api: DemoAPI
 ) -> None:
