@@ -186,6 +186,42 @@ def test_a_table_whose_every_call_failed_has_every_column_of_the_store(
     assert_equals_the_store(tmp_path, target, ["bucket_start"])  # typed columns of nulls too
 
 
+def test_an_earlier_start_fills_the_days_before(
+    tmp_path: Path, server: DemoServer, api: DemoAPI
+) -> None:
+    target, _, _ = load_and_sync(tmp_path, server, api, (NOW,), metrics=["sessions"])
+    client = client_at(server, api, NOW)
+    since = server.request_count
+    target.run(devin_metrics_source(client, "2026-10-15", metrics=["sessions"]))
+    before = pd.date_range("2026-10-15", "2026-10-19", freq="D", tz="UTC")
+    provisional = pd.date_range("2026-11-06", "2026-11-20", freq="D", tz="UTC")
+    assert sessions_days(metric_requests(server, since)) == [*before, *provisional]
+    for start in (START, "2026-10-15"):  # later runs keep the days before, whatever the start
+        since = server.request_count
+        target.run(devin_metrics_source(client, start, metrics=["sessions"]))
+        assert sessions_days(metric_requests(server, since)) == list(provisional)
+    mt.sync(client, tmp_path / "store.duckdb", "2026-10-15", metrics=["sessions"], progress=False)
+    assert_equals_the_store(tmp_path, target, ["bucket_start"])
+
+
+def test_a_failed_consumption_call_is_asked_again_from_the_start(
+    tmp_path: Path, server: DemoServer, api: DemoAPI
+) -> None:
+    paths = frozenset({"/v3/enterprise/consumption/daily"})
+    server.faults = FaultPlan(server_error=1.0, paths=paths)
+    target = pipeline(tmp_path)
+    client = mt.MetricsClient(
+        DEMO_API_KEY, base_url=server.url, cache=False, now=NOW, backoff=0, max_retries=0
+    )
+    with pytest.warns(mt.PartialFetchWarning, match="1 of 1 calls failed"):
+        target.run(devin_metrics_source(client, START, metrics=["consumption"]))
+    server.faults = None
+    target.run(devin_metrics_source(client, START, metrics=["consumption"]))
+    mt.sync(client, tmp_path / "store.duckdb", START, metrics=["consumption"], progress=False)
+    assert len(loaded(tmp_path, "consumption")) == 33  # billing days 2026-10-19 .. 11-20
+    assert_equals_the_store(tmp_path, target, ["bucket_start"])
+
+
 def test_another_zone_is_refused_by_a_pipeline_that_has_one(
     tmp_path: Path, server: DemoServer, api: DemoAPI
 ) -> None:
