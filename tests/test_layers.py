@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("frames", "summaries", "_request_path", "export", "_calls"),
     ("_plan", "fetch", "_base_client"),
     ("client", "periods", "tables", "store"),
-    ("charts", "widgets", "report", "cli"),
+    ("charts", "widgets", "report", "cli", "dlt_source"),
 )
 #: Who may import the demo: its factory (``MetricsClient.demo``) and the front ends on top.
 DEMO_USERS = {"_base_client", "charts", "widgets", "report", "cli"}
