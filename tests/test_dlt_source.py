@@ -4,6 +4,8 @@ a later run asks only for the provisional window, the failed buckets and the new
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -241,3 +243,10 @@ def test_bad_arguments_are_refused_before_any_request(server: DemoServer, api: D
     with pytest.raises(mt.InvalidParameterError, match="workers"):
         devin_metrics_source(client, START, workers=0)
     assert server.request_count == 0
+
+
+def test_importing_the_package_or_the_module_does_not_import_dlt() -> None:
+    code = "import sys, metrics_toolkit.dlt_source; print('dlt' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
