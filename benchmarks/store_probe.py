@@ -3,8 +3,8 @@
 The parent (:mod:`.store_scale`) starts this module in a new Python and reads one JSON line from
 its standard output. Each command does its imports (pandas, DuckDB, requests) and opens its
 client first, reads its resident memory, then measures only what it names; the peak is the
-process's resident high-water mark (``ru_maxrss``), so it holds the imports as well, and the
-growth is the peak minus the memory before.
+process's resident high-water mark (:func:`peak_bytes`), so it holds the imports as well, and
+the growth is the peak minus the memory before.
 
 - ``sync``: ``mt.sync(client, db, start, metrics=("sessions",), by="user")`` into a DuckDB
   file, the client's "now" given; ``workers`` is passed when ``sync`` takes it. The day before
@@ -39,7 +39,7 @@ from metrics_toolkit.demo.simulator import SESSION_METRICS_PATH
 from .common import breakdown_queries, thread_pool_loop
 from .probe import resident_bytes, run_probe, trim_heap
 
-__all__ = ["main", "run_store_probe", "sync_options"]
+__all__ = ["main", "peak_bytes", "run_store_probe", "sync_options"]
 
 #: ``ru_maxrss`` unit: KiB on Linux, bytes on macOS.
 MAXRSS_UNIT = 1 if sys.platform == "darwin" else 1024
@@ -61,7 +61,20 @@ def sync_options(workers: int) -> dict[str, Any]:
     return options
 
 
-def _peak_bytes() -> float:
+def peak_bytes() -> float:
+    """This process's resident high-water mark since it started its program, bytes.
+
+    ``VmHWM`` of ``/proc/self/status`` where there is one: ``ru_maxrss`` also counts the parent
+    this process was forked from (Linux keeps the larger mark across ``exec``), so a child of
+    a big parent would report the parent's memory. Elsewhere ``ru_maxrss``.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return float(int(line.split()[1]) * 1024)  # kB
+    except (OSError, ValueError, IndexError):
+        pass
     return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * MAXRSS_UNIT)
 
 
@@ -100,7 +113,7 @@ def _sync(args: argparse.Namespace) -> dict[str, Any]:
         "calls": summary.calls,
         "rows": summary.rows,
         "before_bytes": before,
-        "peak_bytes": _peak_bytes(),
+        "peak_bytes": peak_bytes(),
         "options": sorted(options),
     }
 
@@ -130,7 +143,7 @@ def _pool(args: argparse.Namespace) -> dict[str, Any]:
         "rows": len(frame),
         "sessions": int(frame["sessions_created_count"].sum()),
         "before_bytes": before,
-        "peak_bytes": _peak_bytes(),
+        "peak_bytes": peak_bytes(),
     }
 
 

@@ -9,6 +9,8 @@ only, the thread pool's sessions add up. The numbers come from ``python -m bench
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -16,13 +18,16 @@ import pytest
 
 import metrics_toolkit as mt
 from benchmarks.scenarios import END, QUICK, RUNNERS, SEED
-from benchmarks.server_process import ServerProcess
+from benchmarks.server_process import REPOSITORY, ServerProcess
 from benchmarks.store_probe import sync_options
 from benchmarks.store_scale import expected_resync_calls, store_scale_scenario
 from metrics_toolkit._constants import DEFAULT_SETTLE_PERIOD
 from metrics_toolkit.demo import DEMO_API_KEY, DemoAPI, generate_enterprise
 
 pytest.importorskip("duckdb")
+
+#: Bytes a parent holds while its child reads its own peak (more than the child's imports).
+BIG_PARENT = 600 * 2**20
 
 
 def test_the_scale_case_is_scenario_9() -> None:
@@ -57,6 +62,16 @@ def test_the_server_process_serves_an_enterprise_of_the_size_asked() -> None:
         with client:
             ids = client.directory().ids("user")
     assert len(ids) == 40
+
+
+def test_a_childs_peak_memory_is_its_own_not_its_parents() -> None:
+    parent = bytearray(BIG_PARENT)  # touched: resident in this process
+    code = "from benchmarks.store_probe import peak_bytes; print(peak_bytes())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPOSITORY, capture_output=True, text=True, check=True
+    )
+    assert len(parent) == BIG_PARENT
+    assert 0 < float(done.stdout) < BIG_PARENT
 
 
 def _without_workers(client: Any, db_path: Any, start: Any, *, by: Any = None) -> Any:
