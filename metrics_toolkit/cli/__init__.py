@@ -170,6 +170,11 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the report of one organization (id or name), for an organization's key "
         f"({ENV_ORG_ID}); it leaves out what exists only for the whole enterprise",
     )
+    report.add_argument(
+        "--store",
+        metavar="PATH",
+        help="read a local history store (metrics-toolkit sync) instead of the API: no request",
+    )
     add_connection(report)
     report.set_defaults(run=_commands.report)
 

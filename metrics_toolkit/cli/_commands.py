@@ -14,10 +14,15 @@ __all__ = ["cache_clear", "demo", "report", "serve", "sync"]
 
 
 def report(args: argparse.Namespace) -> int:
-    """Execute the weekly report notebook with these parameters and export it as HTML."""
+    """Execute the weekly report notebook with these parameters and export it as HTML (from
+    the API, or from a local history store with --store, as of its last sync)."""
     from ..report import render_weekly_report
 
-    org = org_scope(args)
+    if args.store is not None and args.org_scope:
+        raise InvalidParameterError(
+            "--org-scope", "a store is read for the whole enterprise: report one with --org"
+        )
+    org = None if args.store is not None else org_scope(args)
     if org is not None and not looks_like_id(org):
         settings = {"cache": not args.no_cache, "cache_dir": args.cache_dir}
         org = organization_id(args, org, settings)
@@ -34,6 +39,7 @@ def report(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         acu_price=args.acu_price,
         org_id=org,
+        store=args.store,
     )
     print(f"wrote the weekly report to {path}")
     return 0

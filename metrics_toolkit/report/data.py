@@ -28,11 +28,13 @@ from ..summaries import bucket_totals
 from .display import HTMLBlock
 from .family import check_acu_price, load_family
 from .kpis import BASELINE_WEEKS
+from .source import ApiSource, StoreSource, open_source, store_banner
 from .weekly import ALL_ORGS, WeeklyReport
 from .weeks import check_complete_week, last_complete_week, shift_week, week_bounds
 
 if TYPE_CHECKING:
     from ..directory import Directory
+    from ..store import Store
 
 __all__ = [
     "DEFAULT_WEEKS",
@@ -165,10 +167,11 @@ def check_weeks(weeks: Any) -> int:
 
 
 def load_weekly_report(
-    client: MetricsClient,
+    client: MetricsClient | None = None,
     *,
+    store: Store | str | Path | None = None,
     week: str | None = None,
-    tz: str = "UTC",
+    tz: str | None = None,
     orgs: Sequence[str] | str | None = None,
     playbooks: Sequence[str] | str | None = None,
     weeks: int = DEFAULT_WEEKS,
@@ -178,11 +181,19 @@ def load_weekly_report(
 
     Parameters
     ----------
-    client : MetricsClient
+    client : MetricsClient, optional
+        Where the numbers come from; optional when ``store`` is given.
+    store : Store, str or pathlib.Path, optional
+        Read every frame from this local history store instead (no request): a
+        :class:`~metrics_toolkit.Store` as it is, or its path, read as of its last sync. It
+        must be synced with its totals and ``by="org"`` (and ``by="playbook"`` for
+        ``playbooks``); it keeps no billing cycles, and the report of several organizations
+        is refused (their active users, distinct counts, cannot be combined).
     week : str, optional
         The ISO week to report, complete in ``tz``; default the last complete week.
-    tz : str, default "UTC"
-        IANA time zone of the calendar.
+    tz : str, optional
+        IANA time zone of the calendar: default UTC, or the store's zone (another is
+        refused).
     orgs : list of str, optional
         Organizations (ids or names) the report covers; default all.
     playbooks : list of str, optional
@@ -199,12 +210,22 @@ def load_weekly_report(
     InvalidParameterError
         For a malformed parameter, an unknown name, or a week that is not complete.
     """
+    source = open_source(client, store)
+    if tz is None:
+        tz = (source.tz if isinstance(source, StoreSource) else None) or "UTC"
     zone = check_timezone(tz)
     weeks = check_weeks(weeks)
     price = check_acu_price(acu_price)
     org_names = check_names(orgs, "orgs")
     playbook_names = check_names(playbooks, "playbooks")
-    now = client.now()
+    if isinstance(source, StoreSource) and org_names is not None and len(org_names) > 1:
+        raise InvalidParameterError(
+            "orgs",
+            f"a store cannot give the report of {len(org_names)} organizations: their active "
+            "users are distinct counts, never added up (a person active in two counts once); "
+            "report one organization or all of them, or fetch from the API",
+        )
+    now = source.now()
     if week is None:
         week = last_complete_week(now, zone)
     check_complete_week(week, zone, now)
@@ -212,18 +233,19 @@ def load_weekly_report(
     start = week_bounds(shift_week(week, -(fetched - 1)), zone)[0]
     end = week_bounds(week, zone)[1]
     common: dict[str, Any] = {"freq": "week", "tz": zone, "progress": False}
-    if client.org_id is not None:
+    if isinstance(source, ApiSource) and source.org_id is not None:
+        client = source.client
         weekly, by_org, by_playbook = _organization_frames(
             client, start, end, org_names, playbook_names, common
         )
         org_ids = None
         scope = f"Organization {client.org_id}"
     else:
-        directory = client.directory()
+        directory = source.directory()
         org_ids = _resolve(directory, "org", org_names)
         playbook_ids = _resolve(directory, "playbook", playbook_names)
-        weekly = client.session_metrics_frame(start, end, org_ids=org_ids, **common)
-        by_org = client.session_metrics_frame(
+        weekly = source.series(start, end, org_ids=org_ids, **common)
+        by_org = source.series(
             start,
             end,
             by="org",
@@ -233,7 +255,7 @@ def load_weekly_report(
         )
         by_playbook = None
         if playbook_ids:
-            by_playbook = client.session_metrics_frame(
+            by_playbook = source.series(
                 start,
                 end,
                 by="playbook",
@@ -248,7 +270,7 @@ def load_weekly_report(
             else ", ".join(directory.name("org", org_id) for org_id in org_ids)
         )
     family = load_family(
-        client,
+        source,
         week=week,
         tz=zone,
         weeks=weeks,
@@ -265,9 +287,9 @@ def load_weekly_report(
         by_org=by_org,
         by_playbook=by_playbook,
         scope=scope,
-        demo=is_demo(client),
-        settle_period=client.cache_policy.settle_period,
-        source=banner(client),
+        demo=isinstance(source, ApiSource) and is_demo(source.client),
+        settle_period=source.settle_period,
+        source=banner(source.client) if isinstance(source, ApiSource) else _store_banner(source),
         family=family,
     )
 
@@ -299,6 +321,13 @@ def _organization_frames(
             start, end, by="playbook", ids=playbooks, **common
         )
     return weekly, by_org, by_playbook
+
+
+def _store_banner(source: StoreSource) -> HTMLBlock:
+    """Where a store's numbers come from: its file, and the time it is read as of."""
+    markup, text = store_banner(source)
+    style = f"{BANNER_STYLE} #1565c0; background: #e8f0fe;"
+    return HTMLBlock(f'<div class="report-banner store" style="{style}">{markup}</div>', text)
 
 
 def _resolve(directory: Directory, kind: str, values: list[str] | None) -> list[str] | None:

@@ -40,14 +40,12 @@ from ..charts._family import stickiness
 from ..client import MetricsClient
 from ..combine import combine_groups, rollup
 from ..errors import InvalidParameterError
-from ..fetch import fetch_series
 from ..labels import provisional_value, rate_text
-from ..periods import fetch_active_user_periods, fetch_consumption
 from ..summaries import is_provisional
-from ..tables import category_frame
 from .changes import _amount_move, _count_move, _rate_move
 from .display import HTMLBlock, paragraph
 from .kpis import BASELINE_WEEKS
+from .source import ApiSource, StoreSource, open_source
 from .weeks import shift_week, week_bounds
 
 __all__ = ["FAMILY_KPI_LABELS", "FamilyReport", "check_acu_price", "load_family"]
@@ -95,10 +93,11 @@ class FamilyReport:
     """Weeks of history in the charts."""
     active: pd.DataFrame
     """Distinct active users per week of the calendar (at least 5 weeks)."""
-    daily: pd.DataFrame
-    """Distinct active users per UTC day (for stickiness)."""
-    monthly: pd.DataFrame
-    """Distinct active users per UTC month."""
+    daily: pd.DataFrame | None
+    """Distinct active users per UTC day (for stickiness); None from a store whose days are
+    not UTC days."""
+    monthly: pd.DataFrame | None
+    """Distinct active users per UTC month; None when :attr:`daily` is."""
     prs: pd.DataFrame
     """PRs created per week and what became of them."""
     consumption: pd.DataFrame
@@ -106,7 +105,7 @@ class FamilyReport:
     consumption_by_org: pd.DataFrame | None
     """ACUs per billing day by organization (enterprise scope), else None."""
     cycles: list[Any] | None
-    """The billing cycles (enterprise scope), else None."""
+    """The billing cycles (enterprise scope, from the API), else None."""
     categories: pd.DataFrame | None
     """Sessions by category per week (enterprise scope), else None."""
     session_acus: pd.Series
@@ -160,6 +159,11 @@ class FamilyReport:
         """Nothing when the cycle's burn is drawn; else why it is not (enterprise scope)."""
         if not self.enterprise or self.current_cycle is not None:
             return HTMLBlock("")
+        if self.cycles is None:
+            return paragraph(
+                "No billing cycles were read (a local history store keeps none), so the "
+                "current cycle's burn is left out."
+            )
         return paragraph(
             "The server lists no billing cycle that holds the time the data was read, so "
             "the current cycle's burn is left out."
@@ -306,6 +310,11 @@ class FamilyReport:
             f"on average over {first} to {last} (the mean of each week's distinct count: a "
             "person active in several weeks counts in each, so weeks are never added up)."
         )
+        if self.daily is None or self.monthly is None:
+            return paragraph(
+                text + " Stickiness (daily over monthly active users) is left out: the store's "
+                "days are not UTC days, the calendar of monthly active users."
+            )
         ratios = stickiness(self.daily, self.monthly).dropna()
         whole = ~self.monthly["partial"].astype(bool) & ~self.monthly["clipped"].astype(bool)
         months = self.monthly[whole]
@@ -397,7 +406,7 @@ def _tail(frame: pd.DataFrame, weeks: int) -> pd.DataFrame:
 
 
 def load_family(
-    client: MetricsClient,
+    client: MetricsClient | ApiSource | StoreSource,
     *,
     week: str,
     tz: str,
@@ -410,9 +419,11 @@ def load_family(
 
     Parameters
     ----------
-    client : MetricsClient
+    client : MetricsClient, ApiSource or StoreSource
         At enterprise scope, or scoped to one organization (then cycles and categories are
-        not asked for).
+        not asked for); or a source (:mod:`~metrics_toolkit.report.source`): a store gives
+        the same frames without a request, no billing cycles, and no active users of several
+        organizations (distinct counts are not combined).
     week : str
         The ISO week reported, complete in ``tz``.
     tz : str
@@ -428,21 +439,26 @@ def load_family(
         A price per ACU above 0; without it no amount of money is shown.
     """
     price = check_acu_price(acu_price)
-    enterprise = getattr(client, "org_id", None) is None
+    source = open_source(client) if isinstance(client, MetricsClient) else client
+    enterprise = getattr(source, "org_id", None) is None
     fetched = max(weeks, BASELINE_WEEKS + 1)
     start = week_bounds(shift_week(week, -(fetched - 1)), tz)[0]
     end = week_bounds(week, tz)[1]
-    now = client.now()
+    now = source.now()
     scope: dict[str, Any] = {} if org_ids is None else {"org_ids": list(org_ids)}
     common: dict[str, Any] = {"tz": tz, "progress": False, **scope}
-    active = fetch_series(client, start, end, "week", metric="active_users", **common)
-    prs = fetch_series(client, start, end, "week", metric="prs", **common)
+    active = source.series(start, end, "week", metric="active_users", **common)
+    prs = source.series(start, end, "week", metric="prs", **common)
     utc_start = start.tz_convert(_UTC)
     month_start = pd.Timestamp(year=utc_start.year, month=utc_start.month, day=1, tz=_UTC)
     utc_end = end.tz_convert(_UTC)
-    daily = fetch_active_user_periods(client, month_start, utc_end, "day", **scope)
-    monthly = fetch_active_user_periods(client, month_start, utc_end, "month", **scope)
-    cycles = client.billing_cycles() if enterprise else None
+    daily = source.active_user_periods(month_start, utc_end, "day", **scope)
+    monthly = (
+        None
+        if daily is None
+        else source.active_user_periods(month_start, utc_end, "month", **scope)
+    )
+    cycles = source.billing_cycles() if enterprise else None
     cost_start = utc_start - pd.Timedelta(days=7)
     if cycles:
         moment = int(now.timestamp())
@@ -451,16 +467,16 @@ def load_family(
             cost_start = min(cost_start, pd.Timestamp(earlier[0].after, unit="s", tz=_UTC))
     by_org = None
     if enterprise:
-        ids = list(org_ids) if org_ids is not None else client.directory().ids("org")
-        by_org = fetch_consumption(client, cost_start, now, by="org", ids=ids)
+        ids = list(org_ids) if org_ids is not None else source.directory().ids("org")
+        by_org = source.consumption(cost_start, now, by="org", ids=ids)
     if org_ids is None or by_org is None:
-        consumption = fetch_consumption(client, cost_start, now)
+        consumption = source.consumption(cost_start, now)
     else:
         consumption = combine_groups(by_org)
         consumption.attrs = {**by_org.attrs, **consumption.attrs}
     categories = None
     if enterprise:
-        categories = category_frame(client, start, end, "week", **common)
+        categories = source.categories(start, end, "week", **common)
     return FamilyReport(
         week=week,
         tz=tz,
@@ -477,5 +493,5 @@ def load_family(
         session_acus=session_acus,
         enterprise=enterprise,
         acu_price=price,
-        settle_period=client.cache_policy.settle_period,
+        settle_period=source.settle_period,
     )

@@ -31,6 +31,7 @@ from ..params import check_base_url, check_flag, check_names, check_timezone
 from .data import check_weeks
 from .display import plain_text
 from .family import check_acu_price
+from .source import StoreSource
 from .weeks import check_complete_week, last_complete_week, parse_week, week_title
 
 __all__ = ["REPORT_NOTEBOOK", "ReportExecutionError", "render_weekly_report"]
@@ -163,6 +164,7 @@ def render_weekly_report(
     cache_dir: str | os.PathLike[str] | None = None,
     acu_price: float | None = None,
     org_id: str | None = None,
+    store: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Execute the weekly report notebook and write it as one self-contained HTML file.
 
@@ -202,6 +204,10 @@ def render_weekly_report(
     org_id : str, optional
         The organization an organization-level key is scoped to: the report covers it alone
         and leaves out what exists only at enterprise scope (billing cycles, categories).
+    store : path, optional
+        A local history store (kept by ``metrics-toolkit sync``) to read instead of the API,
+        as of its last sync: no request is made and no key is needed (see
+        :func:`~metrics_toolkit.report.load_weekly_report` for what it leaves out).
 
     Returns
     -------
@@ -232,14 +238,24 @@ def render_weekly_report(
     base_url = None if base_url is None else check_base_url(base_url)
     if cache_dir is not None and not isinstance(cache_dir, str | os.PathLike):
         raise InvalidParameterError("cache_dir", f"got {cache_dir!r}; expected a directory path")
-    now = _now(demo)
+    if store is not None:
+        if not isinstance(store, str | os.PathLike) or not str(store).strip():
+            raise InvalidParameterError("store", f"got {store!r}; expected the store's path")
+        if org_id is not None:
+            raise InvalidParameterError(
+                "org_id", "a store is read at enterprise scope: report one organization with orgs"
+            )
+        store = str(Path(store).resolve())
+        now = StoreSource.at_last_sync(store).now()
+    else:
+        now = _now(demo)
     if week is None:
         week = last_complete_week(now, zone)
     else:
         week = week.strip()
         check_complete_week(week, zone, now)
     path = _check_out(out, week)
-    if not demo and not os.environ.get(ENV_API_KEY):
+    if store is None and not demo and not os.environ.get(ENV_API_KEY):
         raise InvalidParameterError(
             ENV_API_KEY,
             "is not set: set it to a service-user token (cog_...), or pass demo=True (--demo) "
@@ -257,6 +273,7 @@ def render_weekly_report(
         "base_url": base_url,
         "cache": cache,
         "cache_dir": None if cache_dir is None else str(cache_dir),
+        "store": store,
     }
     notebook = _execute(parameters, demo=demo)
     body = _export(notebook, week_title(week, zone))
