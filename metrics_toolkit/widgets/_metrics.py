@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -28,14 +28,12 @@ from .._vocabulary import (
     PRS_OPENED,
     product_label,
 )
+from ..client import MetricsClient
 from ..errors import InvalidParameterError
-from ..fetch import fetch_series
 from ..labels import and_join
-from ..periods import CONSUMPTION_BY, fetch_consumption
-from ..tables import category_frame
-
-if TYPE_CHECKING:
-    from ..client import MetricsClient
+from ..periods import CONSUMPTION_BY
+from ..report.source import ApiSource, StoreSource, open_source
+from ..store import Store
 
 __all__ = [
     "DEFAULT_METRIC",
@@ -46,6 +44,7 @@ __all__ = [
     "fetch_metric",
     "filter_reason",
     "main_columns",
+    "panel_source",
     "takes_breakdown",
     "takes_filter",
 ]
@@ -203,13 +202,18 @@ def main_columns(frame: pd.DataFrame, metric: str) -> dict[str, str]:
 
 
 def fetch_metric(
-    client: MetricsClient, metric: str, options: Mapping[str, Any], **common: Any
+    client: MetricsClient | ApiSource | StoreSource,
+    metric: str,
+    options: Mapping[str, Any],
+    **common: Any,
 ) -> pd.DataFrame:
     """Fetch one metric of the family as the panel shows it.
 
     Parameters
     ----------
-    client : MetricsClient
+    client : MetricsClient, ApiSource or StoreSource
+        The API through a client, or a source (:mod:`~metrics_toolkit.report.source`): a
+        local history store gives the same frames without a request.
     metric : str
         A key of :data:`METRIC_CHOICES`.
     options : mapping
@@ -226,6 +230,7 @@ def fetch_metric(
         :func:`~metrics_toolkit.fetch_consumption` for consumption (billing days),
         :func:`~metrics_toolkit.category_frame` for categories.
     """
+    source = open_source(client) if isinstance(client, MetricsClient) else client
     wanted = {name: value for name, value in options.items() if value is not None}
     if metric == "consumption":
         by = wanted.get("by")
@@ -233,12 +238,26 @@ def fetch_metric(
         directory = common.get("directory")
         if by is not None and ids is None and directory is not None:
             ids = list(directory.names(by))
-        frame = fetch_consumption(client, wanted["start"], wanted["end"], by=by, ids=ids)
+        frame = source.consumption(wanted["start"], wanted["end"], by=by, ids=ids)
         if by is not None and directory is not None:  # named as the series' groups are
             kind = KINDS[by]
             names = [directory.name(by, str(group)) for group in frame[kind.id_field]]
             frame.insert(list(frame.columns).index(kind.id_field) + 1, kind.name_column, names)
         return frame
     if metric == "categories":
-        return category_frame(client, **wanted, **common)
-    return fetch_series(client, **wanted, **common, metric=METRIC_CHOICES[metric].metric)
+        return source.categories(**wanted, **common)
+    return source.series(**wanted, **common, metric=METRIC_CHOICES[metric].metric)
+
+
+def panel_source(client: Any, store: Any) -> ApiSource | StoreSource:
+    """Where the panel reads: the store when one is given (by keyword, or as the first
+    argument), else the client's API.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``client`` when neither is given, or ``store`` for what is not a store.
+    """
+    if isinstance(client, Store) and store is None:
+        client, store = None, client
+    return open_source(client, store)

@@ -26,12 +26,13 @@ from ..params import check_positive_int, check_timezone
 from . import _render
 from ._charts import CHARTS, DEFAULT_CHART, METRIC_CHARTS, chart_png, spec_png
 from ._controls import PanelControls
-from ._metrics import DEFAULT_METRIC, METRIC_CHOICES, fetch_metric, main_columns
+from ._metrics import DEFAULT_METRIC, METRIC_CHOICES, fetch_metric, main_columns, panel_source
 from ._query import PanelQuery, default_range, make_query, to_date
 from ._table import table_html
 
 if TYPE_CHECKING:
     from ..client import MetricsClient
+    from ..store import Store
 
 __all__ = ["MetricsPanel"]
 
@@ -50,12 +51,13 @@ class MetricsPanel(PanelControls):
 
     Parameters
     ----------
-    client : MetricsClient
-        Where the metrics come from (``MetricsClient.demo()`` for the synthetic enterprise).
+    client, store : MetricsClient, or Store (``store`` also a path, read as of its last sync)
+        Where the metrics come from: ``MetricsClient.demo()`` for the synthetic enterprise,
+        or a local history store kept by ``mt.sync``, read with no request.
     directory : Directory, optional
         Names for the filters and the breakdown labels. Default: ``client.directory()``,
-        loaded once now (four list calls, no metrics call); when that fails the panel still
-        opens, shows why, and accepts typed ids.
+        loaded once now (four list calls, no metrics call; a store's: the groups it keeps);
+        when that fails the panel still opens, shows why, and accepts typed ids.
     start, end : date, datetime, or ISO string, optional
         First and last day included. Default: through today (in ``tz``), from the start of
         the 27th day, 12th week, 5th month or 3rd quarter before the current one (by ``freq``),
@@ -101,8 +103,9 @@ class MetricsPanel(PanelControls):
 
     def __init__(
         self,
-        client: MetricsClient,
+        client: MetricsClient | Store | None = None,
         *,
+        store: Store | str | Path | None = None,
         directory: Directory | None = None,
         start: dt.date | dt.datetime | str | None = None,
         end: dt.date | dt.datetime | str | None = None,
@@ -114,7 +117,8 @@ class MetricsPanel(PanelControls):
         export_dir: str | Path | None = None,
         workers: int = DEFAULT_WORKERS,
     ) -> None:
-        self.client = client
+        self.source = panel_source(client, store)
+        self.client = getattr(self.source, "client", None)  # None when reading a store
         self.workers = check_positive_int(workers, "workers")
         self.export_dir = Path(export_dir) if export_dir is not None else None
         self.frame: pd.DataFrame | None = None
@@ -125,7 +129,7 @@ class MetricsPanel(PanelControls):
         self._status = _render.Status()
         self._problems: list[_render.Markup] = []
         zone = check_timezone(tz)
-        first_day, last_day = default_range(client.now(), zone, freq)
+        first_day, last_day = default_range(self.source.now(), zone, freq)
         initial = make_query(
             start=to_date(start, "start", zone) if start is not None else first_day,
             end=to_date(end, "end", zone) if end is not None else last_day,
@@ -138,7 +142,7 @@ class MetricsPanel(PanelControls):
         self._directory_error: Exception | None = None
         if directory is None:
             try:
-                directory = client.directory()
+                directory = self.source.directory()
             except MetricsError as error:
                 self._directory_error = error
         super().__init__(directory)
@@ -363,7 +367,7 @@ def _fetch(panel: MetricsPanel, query: PanelQuery) -> pd.DataFrame:
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PartialFetchWarning)
-        return fetch_metric(panel.client, query.metric, query.fetch_options(), **settings)
+        return fetch_metric(panel.source, query.metric, query.fetch_options(), **settings)
 
 
 def _status_parts(frame: pd.DataFrame, metric: str) -> tuple[str, ...]:
