@@ -1,6 +1,6 @@
 """The metrics as a dlt source: the store's tables loaded into any dlt destination.
 
->>> import dlt
+>>> import dlt  # doctest: +SKIP
 >>> import metrics_toolkit as mt
 >>> from metrics_toolkit.dlt_source import devin_metrics_source
 >>> pipeline = dlt.pipeline("devin_metrics", destination="duckdb")  # doctest: +SKIP
@@ -53,9 +53,9 @@ if TYPE_CHECKING:
 __all__ = ["devin_metrics_source"]
 
 #: The source's name in dlt (its state and schema are kept under it).
-SOURCE_NAME = "devin_metrics"
+_SOURCE_NAME = "devin_metrics"
 #: Rows replace those of the same primary key: dlt's most widely supported merge.
-MERGE: TDeleteInsertStrategyDict = {"disposition": "merge", "strategy": "delete-insert"}
+_MERGE: TDeleteInsertStrategyDict = {"disposition": "merge", "strategy": "delete-insert"}
 #: The resource state's keys: the zone of the days, what each group holds settled
 #: (``[first bucket start, settled before]``, Unix seconds), the failed buckets per group.
 _TZ, _GROUPS, _FAILED = "tz", "groups", "failed"
@@ -118,7 +118,7 @@ def devin_metrics_source(
 
     Examples
     --------
-    >>> import dlt
+    >>> import dlt  # doctest: +SKIP
     >>> pipeline = dlt.pipeline("devin_metrics", destination="duckdb")  # doctest: +SKIP
     >>> source = devin_metrics_source(mt.MetricsClient(), "2026-01-01", by="org")  # doctest: +SKIP
     >>> info = pipeline.run(source)  # doctest: +SKIP
@@ -141,7 +141,7 @@ def devin_metrics_source(
         client = MetricsClient()
     key = [BUCKET_START] if by is None else [BUCKET_START, ID_FIELDS[by]]
     resources = [
-        dlt.resource(_rows, name=family.table(by), write_disposition=MERGE, primary_key=key)(
+        dlt.resource(_rows, name=family.table(by), write_disposition=_MERGE, primary_key=key)(
             client, family, first, zone=zone, by=by, workers=workers
         )
         for family in chosen
@@ -150,7 +150,7 @@ def devin_metrics_source(
     def devin_metrics() -> list[Any]:
         return resources
 
-    return dlt.source(devin_metrics, name=SOURCE_NAME)()
+    return dlt.source(devin_metrics, name=_SOURCE_NAME)()
 
 
 def _rows(
