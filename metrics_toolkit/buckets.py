@@ -34,6 +34,7 @@ Alignment
 
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeAlias
@@ -93,6 +94,8 @@ WALL_MARGIN_SECONDS = 2 * SECONDS_PER_DAY
 
 _Seconds: TypeAlias = npt.NDArray[np.int64]
 _PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+# What a bucket holds: its fields, then its Unix seconds (cached once read).
+_BUCKET_ATTRIBUTES = ("start", "end", "clipped", "partial", "time_after", "time_before")
 
 
 @dataclass(frozen=True)
@@ -131,12 +134,12 @@ class Bucket:
     def __str__(self) -> str:
         return f"[{self.start.isoformat()}, {self.end.isoformat()})"
 
-    @property
+    @functools.cached_property
     def time_after(self) -> int:
         """``start`` in Unix epoch seconds (UTC): the API's ``time_after``, inclusive."""
         return _epoch_seconds(self.start)
 
-    @property
+    @functools.cached_property
     def time_before(self) -> int:
         """``end`` in Unix epoch seconds (UTC): the API's ``time_before``, exclusive."""
         return _epoch_seconds(self.end)
@@ -220,23 +223,20 @@ def time_buckets(
     interior = bounds[(bounds > start_s) & (bounds < end_s)]
     if len(interior) + 1 > limit:
         _too_many(len(interior) + 1, frequency, limit)
-    edge_index = pd.to_datetime(
-        np.concatenate(([start_s], interior, [end_s])), unit="s", utc=True
-    ).tz_convert(zone)
-    partial = (edge_index[1:] > now_stamp).tolist()
+    seconds = np.concatenate(([start_s], interior, [end_s]))
+    edge_index = pd.to_datetime(seconds, unit="s", utc=True).tz_convert(zone)
     edges = edge_index.tolist()  # boxing all at once is far quicker than one by one
-    clipped_first = not _contains(bounds, start_s)
-    clipped_last = not _contains(bounds, end_s)
-    last = len(edges) - 2
-    return [
-        Bucket(
-            start=edges[index],
-            end=edges[index + 1],
-            clipped=(index == 0 and clipped_first) or (index == last and clipped_last),
-            partial=partial[index],
-        )
-        for index in range(last + 1)
-    ]
+    clipped = [False] * (len(edges) - 1)
+    clipped[0] |= not _contains(bounds, start_s)
+    clipped[-1] |= not _contains(bounds, end_s)
+    partial = (edge_index[1:] > now_stamp).tolist()
+    # Right by construction (tz-aware, whole seconds, increasing): made without the checks of
+    # __init__, each with its Unix seconds.
+    columns = (edges[:-1], edges[1:], clipped, partial, seconds[:-1].tolist(), seconds[1:].tolist())
+    buckets = [object.__new__(Bucket) for _ in clipped]
+    for bucket, *values in zip(buckets, *columns, strict=True):
+        bucket.__dict__.update(zip(_BUCKET_ATTRIBUTES, values, strict=True))
+    return buckets
 
 
 def bucket_floor(

@@ -99,6 +99,13 @@ UNIX_EPOCH = pd.Timestamp(0, unit="s", tz="UTC")
 ONE_SECOND = pd.Timedelta(seconds=1)
 #: Local wall times are counted in seconds since this naive instant (1970-01-01 00:00 local).
 NAIVE_EPOCH = dt.datetime(1970, 1, 1)
+# Zones whose clock is UTC all the time (the IANA names of UTC and GMT): a wall time there is
+# one instant, read as it is, with no time zone machinery.
+_UTC_ZONES = frozenset(
+    f"{area}{name}"
+    for area in ("", "Etc/")
+    for name in ("UTC", "UCT", "Universal", "Zulu", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich")
+)
 
 #: Anything :func:`parse_freq` accepts.
 FreqLike: TypeAlias = "str | dt.timedelta | pd.Timedelta | pd.offsets.BaseOffset | Frequency"
@@ -399,6 +406,8 @@ def localize_walls(walls: _Seconds, zone: str) -> tuple[_Seconds, _Seconds]:
     results are Unix seconds (UTC), of the same length. They are equal unless the clock shows
     the time twice. A time the clock jumps over maps to the first instant after the jump.
     """
+    if zone in _UTC_ZONES:
+        return walls.astype(np.int64), walls.astype(np.int64)
     naive = pd.DatetimeIndex(walls.astype("datetime64[s]"))
     count = len(walls)
     # pandas' own nonexistent="shift_forward" is wrong for gaps other than one hour
