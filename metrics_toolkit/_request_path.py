@@ -139,21 +139,23 @@ class RequestPath:
             pairs = [scoped(endpoint, query, self.org_id) for query in queries]
             endpoint, queries = pairs[0][0], [query for _, query in pairs]
         now = self.now_seconds()
+        split = endpoint.splittable and self.max_window is not None  # else one window each
         parts = [
             [
                 self._key(endpoint, window)
                 if self._expire_after(endpoint, window, now) is not None
                 else None
-                for window in self._windows(endpoint, query)
+                for window in (self._windows(endpoint, query) if split else (query,))
             ]
             for query in queries
         ]
         found = self.store.get_many([key for keys in parts for key in keys if key is not None])
         data: dict[str, ModelT] = {}
         unreadable = []
+        validate = endpoint.model.model_validate_json
         for key, body in found.items():
             try:
-                data[key] = endpoint.model.model_validate_json(body)
+                data[key] = validate(body)
             except pydantic.ValidationError:
                 unreadable.append(key)
         if unreadable:
