@@ -12,7 +12,9 @@ other part of the package:
   store's rows of those groups combined with :func:`~metrics_toolkit.combine_groups`, the one
   combine; it needs the store synced with that breakdown (``by="org"``);
 - active users are distinct counts: those of one organization are its own row, those of
-  several cannot be combined (a person active in two counts once), so they are refused;
+  several cannot be combined (a person active in two counts once), so they are refused; a
+  store keeps whole buckets of them, so a bucket cut by the range is ``clipped`` with NA
+  users (a fetch counts the cut part);
 - sessions by category are kept per day: a coarser bucket adds up its days' categories and
   subcategories (sessions and ACUs add up), and is NA when a day is failed or missing;
 - a store keeps no billing cycles (:meth:`StoreSource.billing_cycles` is None);
@@ -325,13 +327,7 @@ class StoreSource:
             return None
         scope: dict[str, Any] = {} if org_ids is None else {"org_ids": list(org_ids)}
         frame = self.series(start, end, freq, metric=ACTIVE_USERS, tz=_UTC, **scope)
-        first, last = to_timestamp(start, "start", _UTC), to_timestamp(end, "end", _UTC)
-        cut = (frame.index < first) | (frame[BUCKET_END] > last)
         result = frame[[BUCKET_END, "partial", "clipped", "failed", ACTIVE_USERS]].copy()
-        result[BUCKET_END] = result[BUCKET_END].where(~cut, last.tz_convert(_UTC))
-        result["partial"] = result[BUCKET_END] > self.now()
-        result["clipped"] = result["clipped"].astype(bool) | cut
-        result[ACTIVE_USERS] = result[ACTIVE_USERS].mask(cut)
         attrs = {k: v for k, v in frame.attrs.items() if k != "cut_after_now"}
         result.attrs = {**attrs, ENDPOINT_ATTR: NATIVE_FREQS[freq]}
         return result
@@ -366,6 +362,8 @@ class StoreSource:
         self._check_range(table, start, end, tz, sync)
         breakdown: Any = by  # a kind of KINDS, as the store names it
         frame = self.store.frame(start, end, freq, tz=tz, metric=metric, by=breakdown, ids=ids)
+        if metric == ACTIVE_USERS:
+            frame = self._cut(frame, start, end, tz or self.tz or _UTC)
         if by is not None and KINDS[by].name_column in frame.columns:  # the group's name
             columns = [c for c in frame.columns if c != KINDS[by].name_column]  # after its id
             columns.insert(columns.index(ID_FIELDS[by]) + 1, KINDS[by].name_column)
@@ -383,6 +381,28 @@ class StoreSource:
                     f"{table!r} for this range: fill them with {sync}",
                 )
         return frame
+
+    def _cut(self, frame: pd.DataFrame, start: Any, end: Any, zone: str) -> pd.DataFrame:
+        """Active users of a bucket cut by the range: the store keeps whole buckets only, so
+        the cut one is moved to the range's edges and ``clipped``, with NA users (a distinct
+        count of part of a bucket cannot be read from it), as a fetch would cut it."""
+        first, last = to_timestamp(start, "start", zone), to_timestamp(end, "end", zone)
+        early, late = frame.index < first, (frame[BUCKET_END] > last).to_numpy()
+        if not (early.any() or late.any()):
+            return frame
+        result = frame.copy()
+        index = result.index.where(~early, first.tz_convert(zone))
+        result.index = index.astype(frame.index.dtype).rename(frame.index.name)
+        result[BUCKET_END] = result[BUCKET_END].where(~late, last.tz_convert(zone))
+        for column, moved, edge in (("start_time", early, first), ("end_time", late, last)):
+            if column in result.columns:  # the answer's own window, in epoch seconds
+                seconds = result[column].where(~moved, int(edge.timestamp()))
+                result[column] = seconds.astype(frame[column].dtype)
+        result["partial"] = result[BUCKET_END] > self.now()
+        result["clipped"] = result["clipped"].astype(bool) | early | late
+        result[ACTIVE_USERS] = result[ACTIVE_USERS].mask(early | late)
+        result.attrs = dict(frame.attrs)
+        return result
 
     def _sync_call(self, by: str | None) -> str:
         breakdown = "" if by is None else f", by={by!r}"
