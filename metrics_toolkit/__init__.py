@@ -35,6 +35,7 @@ from .errors import (
     ResponseValidationError,
     ScopeError,
     ServerError,
+    StoreBusyError,
     TokenFormatWarning,
 )
 
@@ -120,6 +121,7 @@ __all__ = [
     "SessionMetrics",
     "SessionsByCategory",
     "Store",
+    "StoreBusyError",
     "TokenFormatWarning",
     "UsageMetrics",
     "ValidationErrorItem",

@@ -17,6 +17,7 @@
     │   └── ServerError                           5xx
     ├── ResponseValidationError                   a 200 whose body is not JSON or breaks the schema
     ├── FetchError                                buckets of a series still failed after retries
+    ├── StoreBusyError                            another process is writing the history store
     └── ReportExecutionError                      the report notebook failed while it ran
 
 Every warning it gives on purpose has one root too (``warnings.filterwarnings`` on it)::
@@ -65,6 +66,7 @@ __all__ = [
     "ResponseValidationError",
     "ScopeError",
     "ServerError",
+    "StoreBusyError",
     "TokenFormatWarning",
     "status_error",
 ]
@@ -432,6 +434,11 @@ def _detail_list(body: Any) -> list[dict[str, Any]]:
 def _render_detail(item: Mapping[str, Any]) -> str:
     location = ".".join(str(part) for part in item.get("loc", []))
     return f"{location}: {item.get('msg', '')}".strip(": ")
+
+
+class StoreBusyError(MetricsError):
+    """The history store is open for writing in another process (a sync): a DuckDB file has
+    one writer, and no reader while it writes. Read it when the sync ends."""
 
 
 class ReportExecutionError(MetricsError):

@@ -104,7 +104,7 @@ def test_a_failed_day_is_asked_again_and_filled(db: Path) -> None:
     before = mt.Store(db).sql(query)
     unsettled = int((~before["settled"]).sum())
     failed = "UPDATE sessions SET failed = true, settled = false, sessions_created_count = NULL"
-    mt.Store(db).sql(f"{failed} WHERE bucket_start = '2026-10-05 00:00:00+00'")
+    mt.Store(db).sql(f"{failed} WHERE bucket_start = '2026-10-05 00:00:00+00'", write=True)
     summary = mt.sync(mt.MetricsClient.demo(now=NOW), db, START, metrics=SESSIONS)
     assert summary.calls == unsettled + 1
     pd.testing.assert_frame_equal(mt.Store(db).sql(query), before)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import metrics_toolkit as mt
-from metrics_toolkit.store import _sync
+from metrics_toolkit.store import _jobs, _sync
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -53,7 +53,7 @@ class Stop(KeyboardInterrupt):
 def test_a_stopped_sync_keeps_its_batches_and_the_next_goes_on(
     whole: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_sync, "STORE_BATCH_CALLS", 40)
+    monkeypatch.setattr(_jobs, "STORE_BATCH_CALLS", 40)
     path = tmp_path / "stopped.duckdb"
     seen: list[int] = []
 
@@ -76,7 +76,7 @@ def test_a_stopped_sync_keeps_its_batches_and_the_next_goes_on(
 def test_answers_are_written_in_batches_of_at_most_the_batch_size(
     whole: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_sync, "STORE_BATCH_CALLS", 7)
+    monkeypatch.setattr(_jobs, "STORE_BATCH_CALLS", 7)
     sizes: list[int] = []
     merge = _sync.merge
 
@@ -101,7 +101,7 @@ def test_a_group_not_yet_kept_is_filled_alone(whole: Path, tmp_path: Path) -> No
     others = store.sql(
         "SELECT count(*) AS n FROM sessions_by_org WHERE org_id <> ? AND NOT settled", [org]
     )["n"][0]
-    store.sql("DELETE FROM sessions_by_org WHERE org_id = ?", [org])
+    store.sql("DELETE FROM sessions_by_org WHERE org_id = ?", [org], write=True)
     summary = mt.sync(mt.MetricsClient.demo(now=NOW), path, START, by="org", metrics=["sessions"])
     assert summary.calls == days + others
     pd.testing.assert_frame_equal(tables(path)["sessions_by_org"], tables(whole)["sessions_by_org"])

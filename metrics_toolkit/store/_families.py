@@ -12,8 +12,9 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .._vocabulary import BREAKDOWNS, KINDS
-from ..errors import InvalidParameterError
+from .._endpoints import METRICS
+from .._vocabulary import ACTIVE_USERS, BREAKDOWNS, KINDS
+from ..errors import InvalidParameterError, ScopeError
 from ..fetch import series_endpoint
 from ..periods import CONSUMPTION_BY
 
@@ -30,7 +31,6 @@ __all__ = [
 
 BILLING_DAY = "billing day"
 CONSUMPTION = "consumption"
-ACTIVE_USERS = "active_users"
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ class Family:
     def table(self, by: str | None) -> str:
         """The table of this family and breakdown (``"sessions_by_user"``)."""
         return self.name if by is None else f"{self.name}_by_{by}"
+
+    def at_organization(self) -> bool:
+        """Whether a client scoped to one organization can keep it (categories: no)."""
+        return METRICS[self.metric].organization is not None
 
     def takes(self, by: str | None) -> bool:
         """Whether this family can be kept by ``by`` (None: always)."""
@@ -85,37 +89,53 @@ FAMILIES: tuple[Family, ...] = (
 METRIC_NAMES: tuple[str, ...] = tuple(dict.fromkeys(family.metric for family in FAMILIES))
 
 
-def families(metrics: Sequence[str] | None, by: str | None) -> list[Family]:
+def families(
+    metrics: Sequence[str] | None,
+    by: str | None,
+    *,
+    enterprise: bool = True,
+    parameter: str = "metrics",
+) -> list[Family]:
     """The families a sync keeps: those of ``metrics`` (default: every one that can be kept
-    by ``by``).
+    by ``by`` at the client's scope).
 
     Raises
     ------
     InvalidParameterError
-        For an unknown name (with the closest), an unknown ``by``, or a family named that
-        cannot be kept by ``by``.
+        For an unknown name (with the closest, naming ``parameter``), none, an unknown ``by``,
+        or a family named that cannot be kept by ``by`` or at an organization's scope.
     """
     if by is not None and by not in BREAKDOWNS:
         raise InvalidParameterError(
             "by", f"got {by!r}; expected None or one of {', '.join(map(repr, BREAKDOWNS))}"
         )
     if metrics is None:
-        return [family for family in FAMILIES if family.takes(by)]
+        return [f for f in FAMILIES if f.takes(by) and (enterprise or f.at_organization())]
     if isinstance(metrics, str):
         metrics = [metrics]
+    if not metrics:
+        raise InvalidParameterError(
+            parameter, f"got none; expected some of {', '.join(map(repr, METRIC_NAMES))}"
+        )
     for name in metrics:
         if name not in METRIC_NAMES:
             close = difflib.get_close_matches(str(name), METRIC_NAMES, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise InvalidParameterError(
-                "metrics",
-                f"got {name!r}; expected some of {', '.join(map(repr, METRIC_NAMES))}{hint}",
+                parameter,
+                f"got {name!r}; expected one of {', '.join(map(repr, METRIC_NAMES))}{hint}",
             )
     chosen = [family for family in FAMILIES if family.metric in metrics]
     for family in chosen:
         if not family.takes(by):
             raise InvalidParameterError(
                 "by", f"{family.metric} cannot be kept by {by!r}; leave it out of metrics"
+            )
+        if not enterprise and not family.at_organization():
+            raise ScopeError(
+                parameter,
+                f"{family.metric} exists only at enterprise scope; this client is scoped to "
+                "one organization",
             )
     return chosen
 
@@ -130,7 +150,7 @@ def family_of(metric: str, freq: str) -> Family:
         For an unknown metric, or active users at a grain the store does not keep.
     """
     if metric not in METRIC_NAMES:
-        families([metric], None)  # raises, with the closest name
+        families([metric], None, parameter="metric")  # raises, with the closest name
     if metric != ACTIVE_USERS:
         return next(family for family in FAMILIES if family.metric == metric)
     for family in FAMILIES:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,15 +12,22 @@ from typing import Any
 import pandas as pd
 
 from .._rules import ENDPOINT_ATTR
-from .._vocabulary import BILLING_CALENDAR, BUCKET_END, BUCKET_START, ID_FIELDS
-from ..buckets import time_buckets
-from ..errors import InvalidParameterError
+from .._vocabulary import (
+    BILLING_CALENDAR,
+    BREAKDOWNS,
+    BUCKET_END,
+    BUCKET_START,
+    ERROR,
+    ID_FIELDS,
+)
+from ..buckets import bucket_floor, time_buckets
+from ..errors import FutureBucketsWarning, InvalidParameterError
 from ..frames import rollup
 from ..frequencies import parse_freq
 from ..params import check_names, to_timestamp
 from ._families import BILLING_DAY, CONSUMPTION, Family, family_of
 from ._sync import Breakdown
-from ._tables import FETCHED_AT, POSITION, SETTLED, connect, has_table, meta
+from ._tables import FETCHED_AT, POSITION, SETTLED, connect, has_table, ident, meta
 
 __all__ = ["Store"]
 
@@ -76,13 +85,17 @@ class Store:
             con.close()
         return [str(row[0]) for row in rows]
 
-    def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+    def sql(
+        self, query: str, params: Sequence[Any] | None = None, *, write: bool = False
+    ) -> pd.DataFrame:
         """Run a SQL query on the store (DuckDB dialect) and return its result as a frame.
 
         Times are ``TIMESTAMP WITH TIME ZONE`` (shown in UTC); every table has the wide
-        frame's columns and ``fetched_at``, ``settled`` and ``group_position``.
+        frame's columns and ``fetched_at``, ``settled`` and ``group_position``. The store is
+        opened read-only unless ``write=True`` (a change is the user's own: a row marked
+        not settled is asked again by the next sync).
         """
-        con = connect(self.path)
+        con = connect(self.path, read_only=not write)
         try:
             return con.execute(query, list(params or [])).df()
         finally:
@@ -103,7 +116,9 @@ class Store:
         try:
             for table in self.tables():
                 target = out / f"{table}.parquet"
-                con.execute(f"COPY \"{table}\" TO '{_quoted(target)}' (FORMAT parquet)").fetchall()
+                con.execute(
+                    f"COPY {ident(table)} TO '{_quoted(target)}' (FORMAT parquet)"
+                ).fetchall()
                 written.append(target)
         finally:
             con.close()
@@ -155,6 +170,10 @@ class Store:
             not kept at ``freq``.
         """
         now = self.now()
+        if by is not None and by not in BREAKDOWNS:
+            raise InvalidParameterError(
+                "by", f"got {by!r}; expected None or one of {', '.join(map(repr, BREAKDOWNS))}"
+            )
         freq_name = parse_freq(freq).name if freq != BILLING_DAY else BILLING_DAY
         family = family_of(metric, _DAY if metric == CONSUMPTION else freq_name)
         con = connect(self.path, read_only=True)
@@ -163,13 +182,20 @@ class Store:
             table = family.table(by)
             dtypes_text = meta(con, f"dtypes:{table}")
             if dtypes_text is None or not has_table(con, table):
-                raise InvalidParameterError(
-                    "metric", f"the store has no {table!r} table: sync it first"
-                )
+                raise _missing(con, table, metric, by)
             dtypes: dict[str, str] = json.loads(dtypes_text)
             after, before, buckets = self._range(family, start, end, freq, zone, now)
+            first = con.execute(f"SELECT min({BUCKET_START}) FROM {ident(table)}").fetchall()
+            if first[0][0] is None or after < pd.Timestamp(first[0][0]):
+                kept = pd.Timestamp(first[0][0]).tz_convert(zone) if first[0][0] else None
+                raise InvalidParameterError(
+                    "start",
+                    f"got {after.isoformat()}; the store keeps {table} from "
+                    f"{kept.isoformat() if kept else 'no day yet'}: start there or later, or sync "
+                    "from an earlier start",
+                )
             raw = con.execute(
-                f'SELECT * FROM "{table}" WHERE {BUCKET_END} > ? AND {BUCKET_START} < ? '
+                f"SELECT * FROM {ident(table)} WHERE {BUCKET_END} > ? AND {BUCKET_START} < ? "
                 f"AND {BUCKET_START} < ?",
                 [after.to_pydatetime(), before.to_pydatetime(), now.to_pydatetime()],
             ).df()
@@ -180,6 +206,14 @@ class Store:
             frame = _only(frame, by, check_names(ids, "ids") or [])
         if family.metric == CONSUMPTION:
             return self._consumption(frame, after, before, freq, by, now)
+        cut = tuple(b for b in buckets if b.start >= now)
+        if cut:
+            warnings.warn(
+                f"{len(cut)} bucket(s) from {cut[0].start.isoformat()} on start at or after now "
+                f"({now.isoformat()}) and have no numbers yet",
+                FutureBucketsWarning,
+                stacklevel=2,
+            )
         frame.attrs.update(
             {
                 "freq": family.grain,
@@ -187,7 +221,7 @@ class Store:
                 "group_by": by,
                 ENDPOINT_ATTR: family.metric,
                 "now": now,
-                "cut_after_now": tuple(b for b in buckets if b.start >= now),
+                "cut_after_now": cut,
             }
         )
         if family.grain == freq_name or parse_freq(freq) == parse_freq(family.grain):
@@ -199,7 +233,7 @@ class Store:
                 f"got {freq!r}; sessions by category are kept per day: read them per day, or "
                 "fetch category_frame at that frequency",
             )
-        return rollup(frame, freq, tz=zone, now=now)
+        return rollup(frame, freq, tz=zone)  # a bucket is partial when a day of it is
 
     def _zone(self, con: Any, tz: str | None) -> str:
         zone = meta(con, "tz")
@@ -219,8 +253,20 @@ class Store:
     ) -> tuple[pd.Timestamp, pd.Timestamp, list[Any]]:
         """The stored rows' window [after, before) and the buckets asked."""
         if family.metric == CONSUMPTION:
-            return to_timestamp(start, "start", _UTC), to_timestamp(end, "end", _UTC), []
+            after, before = to_timestamp(start, "start", _UTC), to_timestamp(end, "end", _UTC)
+            if after >= before:
+                raise InvalidParameterError(
+                    "end", f"got {before.isoformat()}; it must be after start ({after.isoformat()})"
+                )
+            return after, before, []
         buckets = time_buckets(start, end, freq, tz=zone, now=now)
+        for name, edge in (("start", buckets[0].start), ("end", buckets[-1].end)):
+            if bucket_floor(edge, family.grain, zone) != edge:
+                raise InvalidParameterError(
+                    name,
+                    f"got {edge.isoformat()}; the store keeps whole {family.grain}s of {zone}: "
+                    f"give a {name} that begins a {family.grain} there",
+                )
         return buckets[0].start, buckets[-1].end, buckets
 
     @staticmethod
@@ -247,25 +293,28 @@ class Store:
         )
         if freq in (_DAY, BILLING_DAY):
             return frame
-        return rollup(frame, freq, now=now)
+        return rollup(frame, freq)
 
 
 def _restore(
     raw: pd.DataFrame, dtypes: dict[str, str], zone: str, now: pd.Timestamp
 ) -> pd.DataFrame:
     """The stored rows as a fetched frame: zone, dtypes, order, partial judged at ``now``."""
-    frame = raw.drop(columns=[FETCHED_AT, SETTLED])
-    for column in (BUCKET_START, BUCKET_END):
+    frame = raw.drop(columns=[SETTLED])
+    for column in (BUCKET_START, BUCKET_END, FETCHED_AT):
         frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_convert(zone)
     frame = frame.set_index(BUCKET_START)
     group = next((c for c in ID_FIELDS.values() if c in frame.columns), None)
     keys = [POSITION, group, BUCKET_START] if group else [BUCKET_START]
     frame = frame.sort_values(keys, kind="stable")
-    frame["partial"] = frame[BUCKET_END] > now
+    # partial: not over now, or not over when it was fetched (its numbers stop there)
+    frame["partial"] = (frame[BUCKET_END] > now) | (frame[BUCKET_END] > frame[FETCHED_AT])
     if "categories" in frame.columns:
         frame["categories"] = frame["categories"].map(
             lambda text: json.loads(text) if isinstance(text, str) else None
         )
+    if ERROR in dtypes and (ERROR not in frame.columns or frame[ERROR].isna().all()):
+        dtypes = {k: v for k, v in dtypes.items() if k != ERROR}  # as a fetch: only on failure
     for column in dtypes:
         if column not in frame.columns:  # a column first kept after these rows were
             frame[column] = None
@@ -275,15 +324,41 @@ def _restore(
 
 
 def _only(frame: pd.DataFrame, by: str | None, wanted: list[str]) -> pd.DataFrame:
-    """The rows of the groups ``wanted`` names (by id, or by name where names are kept)."""
+    """The rows of the groups ``wanted`` names (by id, or by name where names are kept); a
+    value that names no kept group is refused with the closest."""
     if by is None:
         raise InvalidParameterError("ids", "ids are the groups of a breakdown; pass by= too")
     group = ID_FIELDS[by]
-    keep = frame[group].isin(wanted)
     name = f"{by}_name"
+    known = set(frame[group].astype(str))
+    if name in frame.columns:
+        known |= set(frame[name].dropna().astype(str))
+    for value in wanted:
+        if value not in known:
+            close = difflib.get_close_matches(value, sorted(known), n=3)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise InvalidParameterError(
+                "ids", f"{value!r} is not a {by} the store keeps in that range{hint}"
+            )
+    keep = frame[group].isin(wanted)
     if name in frame.columns:
         keep |= frame[name].isin(wanted)
     return frame[keep]
+
+
+def _missing(con: Any, table: str, metric: str, by: str | None) -> InvalidParameterError:
+    """The error for a table the store lacks, naming the tables it has and the sync that
+    fills this one."""
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_name NOT LIKE '\\_%' "
+        "ESCAPE '\\' ORDER BY 1"
+    ).fetchall()
+    has = ", ".join(str(row[0]) for row in rows) or "none"
+    how = f"mt.sync(client, path, start, metrics=[{metric!r}]" + (f", by={by!r})" if by else ")")
+    return InvalidParameterError(
+        "by" if by else "metric",
+        f"the store has no {table!r} table (it has: {has}); {how} keeps it",
+    )
 
 
 def _quoted(path: Path) -> str:

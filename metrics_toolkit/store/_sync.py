@@ -10,7 +10,7 @@ HTTP cache, decides what is asked again).
 
 from __future__ import annotations
 
-import json
+import contextlib
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,24 +20,28 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._calls import STOPPING_ERRORS, Call, MetricsSource, answer_all
 from .._constants import (
-    DEFAULT_SETTLE_PERIOD,
     DEFAULT_WORKERS,
     MAX_WORKERS,
     PROGRESS_MIN_CALLS,
-    STORE_BATCH_CALLS,
 )
-from .._plan import SeriesPlan, plan_series
-from .._vocabulary import BILLING_DAY, BILLING_DAY_START, BUCKET_END, ID_FIELDS
-from ..buckets import bucket_floor
-from ..errors import InvalidParameterError, MetricsError, PartialFetchWarning
-from ..fetch import series_endpoint
-from ..frequencies import parse_freq
+from .._vocabulary import (
+    ID_FIELDS,
+)
+from ..cache import CachePolicy
+from ..errors import InvalidParameterError, PartialFetchWarning, ScopeError
 from ..params import check_positive_int, check_timezone, to_timestamp
-from ..periods import fetch_consumption
-from ._families import CONSUMPTION, Family, families
-from ._tables import FETCHED_AT, POSITION, SETTLED, connect, merge, meta, settled_keys, store_zone
+from ._families import families
+from ._jobs import Job, plan_job, stamped_batches
+from ._tables import (
+    connect,
+    merge,
+    meta,
+    reorder_groups,
+    settled_keys,
+    store_zone,
+    unsettled_groups,
+)
 
 if TYPE_CHECKING:
     from ..client import MetricsClient
@@ -45,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["Breakdown", "Job", "SyncSummary", "plan_job", "stamped_batches", "sync"]
 
 Breakdown = Literal["org", "user", "service_user", "playbook"]
-_EMPTY = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -80,191 +83,6 @@ class SyncSummary:
             f"{self.calls:,} call(s), {self.from_store:,} from the store, {self.failed:,} "
             f"failed, {self.rows:,} row(s) written"
         )
-
-
-@dataclass
-class Job:
-    """One family's work: its plan and, per group, the buckets to ask."""
-
-    family: Family
-    table: str
-    by: str | None
-    plan: SeriesPlan | None  # None for consumption (one call per group)
-    groups: list[str | None]
-    wanted: list[np.ndarray[Any, np.dtype[np.bool_]]]  # per group: bucket asked?
-    starts: np.ndarray[Any, np.dtype[np.int64]]  # the bucket starts, Unix seconds
-
-    @property
-    def calls(self) -> int:
-        if self.plan is None:
-            return sum(bool(mask.any()) for mask in self.wanted)
-        return int(sum(int(mask.sum()) for mask in self.wanted))
-
-    @property
-    def planned(self) -> int:
-        if self.plan is None:
-            return len(self.groups)
-        return len(self.groups) * len(self.starts)
-
-
-def _period_after(stamp: pd.Timestamp, grain: str, tz: str) -> pd.Timestamp:
-    """The start of the period after the one that contains ``stamp`` (day, week, month)."""
-    floor = bucket_floor(stamp, grain, tz)
-    length = parse_freq(grain).nominal_length
-    return bucket_floor(floor + length * 1.5, grain, tz)
-
-
-def _billing_floor(stamp: pd.Timestamp) -> pd.Timestamp:
-    """The start of the billing day (08:00 UTC) that contains ``stamp``."""
-    offset = pd.Timedelta(seconds=BILLING_DAY_START)
-    return (stamp.tz_convert("UTC") - offset).floor("D") + offset
-
-
-def plan_job(
-    client: MetricsSource,
-    family: Family,
-    start: pd.Timestamp,
-    *,
-    tz: str,
-    by: str | None,
-    directory: Any,
-    now: pd.Timestamp,
-    settled: dict[str | None, np.ndarray[Any, np.dtype[np.int64]]],
-) -> Job:
-    """Plan one family from ``start`` to now (checked before any request), leaving out the
-    buckets ``settled`` holds per group (Unix seconds of their starts).
-
-    ``start`` is floored to the family's grain (a week or month of active users, a billing
-    day); ``directory`` lists the groups of ``by`` (None without a breakdown).
-    """
-    table = family.table(by)
-    plan: SeriesPlan | None = None
-    if family.metric == CONSUMPTION:
-        first = _billing_floor(start)
-        count = int((now - first) / pd.Timedelta(seconds=BILLING_DAY)) + 1
-        starts = np.int64(first.timestamp()) + np.arange(count, dtype=np.int64) * BILLING_DAY
-        groups: list[str | None] = [None] if by is None else list(directory.ids(by))
-    else:
-        plan = plan_series(
-            client,
-            [series_endpoint(family.metric)],
-            bucket_floor(start, family.grain, tz),
-            _period_after(now, family.grain, tz),
-            family.grain,
-            tz=tz,
-            by=by,
-            wanted={},
-            directory=directory,
-            allow_unknown_ids=False,
-        )
-        starts = np.array([int(b.start.timestamp()) for b in plan.buckets], dtype=np.int64)
-        groups = [None] if plan.groups is None else list(plan.groups)
-    wanted = [~np.isin(starts, settled.get(g, _EMPTY)) for g in groups]
-    if family.metric == CONSUMPTION:  # one call from the first day not settled on
-        wanted = [np.cumsum(mask) > 0 for mask in wanted]
-    return Job(family, table, by, plan, groups, wanted, starts)
-
-
-def _stamped(
-    frame: pd.DataFrame, job: Job, now: pd.Timestamp
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The frame with the store's columns, and the frame's own dtypes."""
-    dtypes = {str(k): str(v) for k, v in frame.dtypes.items()}
-    group = next((c for c in ID_FIELDS.values() if c in frame.columns), None)
-    place = {g: i for i, g in enumerate(job.groups)}
-    positions = 0 if group is None else frame[group].map(place).to_numpy(dtype=np.int64)
-    ended = frame[BUCKET_END] <= now - DEFAULT_SETTLE_PERIOD
-    if "categories" in frame.columns:  # a list of categories, kept as JSON text
-        frame = frame.assign(categories=frame["categories"].map(_json))
-        dtypes["categories"] = "object"
-    frame = frame.assign(
-        **{FETCHED_AT: now, POSITION: positions, SETTLED: ~frame["failed"] & ended}
-    )
-    return frame, dtypes
-
-
-def _json(value: Any) -> str | None:
-    return None if not isinstance(value, list) else json.dumps(value)
-
-
-def stamped_batches(
-    client: MetricsSource,
-    job: Job,
-    *,
-    now: pd.Timestamp,
-    workers: int,
-    advance: Callable[[int, int], None],
-) -> Iterator[tuple[pd.DataFrame, dict[str, str]]]:
-    """The rows of a job's calls with the store's columns (``fetched_at``, ``settled``,
-    ``group_position``; categories as JSON text), and the wide frame's own dtypes: one frame
-    per batch of at most :data:`~metrics_toolkit._constants.STORE_BATCH_CALLS` answers
-    (consumption: one per group). ``advance(calls, failed)`` is called after each batch."""
-    for frame in _batches(client, job, now=now, workers=workers, advance=advance):
-        yield _stamped(frame, job, now)
-
-
-def _batches(
-    client: MetricsSource,
-    job: Job,
-    *,
-    now: pd.Timestamp,
-    workers: int,
-    advance: Callable[[int, int], None],
-) -> Iterator[pd.DataFrame]:
-    if job.plan is None:
-        yield from _consumption_batches(client, job, now=now, advance=advance)
-        return
-    batch_calls = STORE_BATCH_CALLS
-    pending: list[Call] = []
-    for group, mask in zip(job.groups, job.wanted, strict=True):
-        if not mask.any():
-            continue
-        calls = job.plan.calls(0, None if group is None else [group])
-        pending.extend(call for call, asked in zip(calls, mask, strict=True) if asked)
-        while len(pending) >= batch_calls:
-            yield _answered(client, job, pending[:batch_calls], now, workers, advance)
-            del pending[:batch_calls]
-    if pending:
-        yield _answered(client, job, pending, now, workers, advance)
-
-
-def _answered(
-    client: MetricsSource,
-    job: Job,
-    calls: Sequence[Call],
-    now: pd.Timestamp,
-    workers: int,
-    advance: Callable[[int, int], None],
-) -> pd.DataFrame:
-    assert job.plan is not None
-    rows, stats = answer_all(client, job.plan.endpoints[0], calls, workers, False, None, True)
-    advance(len(calls), stats.failed)
-    return job.plan.frame(0, rows)
-
-
-def _consumption_batches(
-    client: Any, job: Job, *, now: pd.Timestamp, advance: Callable[[int, int], None]
-) -> Iterator[pd.DataFrame]:
-    for group, mask in zip(job.groups, job.wanted, strict=True):
-        if not mask.any():
-            continue
-        after = pd.Timestamp(int(job.starts[int(np.argmax(mask))]), unit="s", tz="UTC")
-        try:
-            frame = fetch_consumption(
-                client,
-                after,
-                now,
-                by=job.by,
-                ids=None if group is None else [group],
-                refresh=True,
-            )
-        except STOPPING_ERRORS:
-            raise
-        except MetricsError:
-            advance(1, 1)
-            continue
-        advance(1, 0)
-        yield frame
 
 
 def sync(
@@ -326,30 +144,52 @@ def sync(
     workers = check_positive_int(workers, "workers")
     if workers > MAX_WORKERS:
         raise InvalidParameterError("workers", f"got {workers}; expected 1 to {MAX_WORKERS}")
-    chosen = families(metrics, by)
+    org_id = getattr(client, "org_id", None)
+    chosen = families(metrics, by, enterprise=org_id is None)
+    if by is not None and org_id is not None:
+        raise ScopeError(
+            "by",
+            f"a store with a breakdown lists its groups from the directory, which exists only "
+            f"at enterprise scope; this client is scoped to organization {org_id}",
+        )
+    path = Path(db_path)
+    zone = _zone(path, tz)
+    first = to_timestamp(start, "start", zone)
     now = pd.Timestamp(client.now()).tz_convert("UTC")
-    con = connect(db_path)
-    summary = SyncSummary()
-    try:
-        zone = store_zone(con, check_timezone(tz) if tz is not None else _zone_or_utc(con))
-        first = to_timestamp(start, "start", zone)
-        directory = client.directory() if by is not None else None
-        group = None if by is None else ID_FIELDS[by]
-        jobs = [
-            plan_job(
-                client,
-                family,
-                first,
-                tz=zone,
-                by=by,
-                directory=directory,
-                now=now,
-                settled=settled_keys(con, family.table(by), group),
+    if first >= now:
+        raise InvalidParameterError(
+            "start", f"got {first.isoformat()}; the first day kept must be before now"
+        )
+    settle = getattr(client, "cache_policy", CachePolicy()).settle_period
+    directory = client.directory() if by is not None else None
+    group = None if by is None else ID_FIELDS[by]
+    jobs = []
+    with _reading(path) as con:  # every check and plan before the file is written
+        for family in chosen:
+            table = family.table(by)
+            kept = None if con is None else con
+            jobs.append(
+                plan_job(
+                    client,
+                    family,
+                    first,
+                    tz=zone,
+                    by=by,
+                    directory=directory,
+                    now=now,
+                    settled={} if kept is None else settled_keys(kept, table, group),
+                    extra_groups=[]
+                    if kept is None or group is None
+                    else unsettled_groups(kept, table, group),
+                    settle=settle,
+                )
             )
-            for family in chosen
-        ]
-        total = sum(job.calls for job in jobs)
-        summary.from_store = sum(job.planned for job in jobs) - total
+    summary = SyncSummary()
+    total = sum(job.calls for job in jobs)
+    summary.from_store = sum(job.planned for job in jobs) - total
+    con = connect(path)
+    try:
+        store_zone(con, zone)
         with client.batch(cache=False), _Progress(total, summary, progress, on_progress) as advance:
             for job in jobs:
                 summary.days[job.table] = int(np.any(job.wanted, axis=0).sum()) if job.groups else 0
@@ -357,20 +197,46 @@ def sync(
                 for rows, dtypes in batches:
                     merge(con, job.table, rows, group, dtypes)
                     summary.rows += len(rows)
+                if group is not None:
+                    reorder_groups(con, job.table, group, [str(g) for g in job.groups])
     finally:
         con.close()
     if summary.failed:
         warnings.warn(
             f"{summary.failed} of {summary.calls} calls failed; their rows are marked failed "
-            "(consumption: not written). Sync again to ask only for those.",
+            "(metrics NA; a number kept earlier stays). Sync again to ask only for those.",
             PartialFetchWarning,
             stacklevel=2,
         )
     return summary
 
 
-def _zone_or_utc(con: Any) -> str:
-    return meta(con, "tz") or "UTC"
+def _zone(path: Path, tz: str | None) -> str:
+    """The store's zone: ``tz`` (checked) for a new store, the one it was created with for an
+    existing one (another ``tz`` refused)."""
+    zone = None if tz is None else check_timezone(tz)
+    with _reading(path) as con:
+        kept = None if con is None else meta(con, "tz")
+    if kept is not None and zone is not None and zone != kept:
+        raise InvalidParameterError(
+            "tz",
+            f"this store keeps days in {kept!r}, not {zone!r}: its zone is fixed when it is "
+            f"created; use another store for {zone!r} days",
+        )
+    return kept or zone or "UTC"
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[Any]:
+    """A read-only connection to the store at ``path``, or None when there is none yet."""
+    if not path.exists():
+        yield None
+        return
+    con = connect(path, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 class _Progress:

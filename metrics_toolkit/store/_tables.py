@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._vocabulary import BUCKET_START
-from ..errors import InvalidParameterError
+from ..errors import InvalidParameterError, StoreBusyError
 
 if TYPE_CHECKING:
     import duckdb
@@ -27,11 +27,14 @@ __all__ = [
     "SETTLED",
     "connect",
     "has_table",
+    "ident",
     "merge",
     "meta",
+    "reorder_groups",
     "run",
     "settled_keys",
     "store_zone",
+    "unsettled_groups",
 ]
 
 #: The store's own columns, besides the wide frame's: when a row was fetched (UTC), whether it
@@ -53,11 +56,24 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         ) from error
     if read_only and not Path(path).exists():
         raise InvalidParameterError("path", f"there is no store at {path}: sync one first")
-    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except (duckdb.IOException, duckdb.ConnectionException) as error:
+        if "lock" not in str(error).lower() and "configuration" not in str(error).lower():
+            raise
+        raise StoreBusyError(
+            f"the store {path} is open for writing elsewhere (a sync?): a store has one writer "
+            "and no reader while it writes; try again when that ends"
+        ) from None
     run(con, "SET TimeZone = 'UTC'")
     if not read_only:
         run(con, f"CREATE TABLE IF NOT EXISTS {_META} (key VARCHAR PRIMARY KEY, value VARCHAR)")
     return con
+
+
+def ident(name: str) -> str:
+    """A table or column name quoted for SQL (a field the server names may hold anything)."""
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> None:
@@ -103,18 +119,31 @@ def settled_keys(
     calls a sync never makes again. Arrays, not sets, so a large store stays small here."""
     if not has_table(con, table):
         return {}
-    column = "NULL" if group is None else f'"{group}"'
+    column = "NULL" if group is None else ident(group)
     found = con.execute(
-        f'SELECT {column} AS g, epoch({BUCKET_START})::BIGINT AS s FROM "{table}" '
+        f"SELECT {column} AS g, epoch({BUCKET_START})::BIGINT AS s FROM {ident(table)} "
         f"WHERE {SETTLED} AND NOT failed ORDER BY g, s"
-    ).df()
-    if found.empty:
+    ).fetchnumpy()
+    starts = np.asarray(found["s"], dtype=np.int64)
+    if not len(starts):
         return {}
     if group is None:
-        return {None: found["s"].to_numpy(dtype=np.int64)}
-    return {
-        str(key): part.to_numpy(dtype=np.int64) for key, part in found.groupby("g", sort=False)["s"]
-    }
+        return {None: starts}
+    groups = np.asarray(found["g"], dtype=object)
+    cuts = np.flatnonzero(groups[1:] != groups[:-1]) + 1
+    firsts = np.concatenate([[0], cuts])
+    return {str(groups[i]): part for i, part in zip(firsts, np.split(starts, cuts), strict=True)}
+
+
+def unsettled_groups(con: duckdb.DuckDBPyConnection, table: str, group: str) -> list[str]:
+    """The groups with a row not settled yet (asked again even when the directory no longer
+    lists them: a deleted user's last days still settle)."""
+    if not has_table(con, table):
+        return []
+    rows = con.execute(
+        f"SELECT DISTINCT {ident(group)} FROM {ident(table)} WHERE NOT {SETTLED} ORDER BY 1"
+    ).fetchall()
+    return [str(row[0]) for row in rows]
 
 
 def merge(
@@ -124,41 +153,70 @@ def merge(
     group: str | None,
     dtypes: dict[str, str],
 ) -> None:
-    """Replace the rows of ``rows``' keys (bucket start, group) by ``rows``, in one
-    transaction; a column the table lacks is added, and ``dtypes`` (the wide frame's pandas
-    dtypes, in its order) are kept in the store's settings, to give back the same frame."""
+    """Write ``rows`` on their keys (bucket start, group), in one transaction: a row replaces
+    the one the table holds, except that a failed row never replaces a row with numbers (that
+    row stays unsettled, asked again next time). A column the table lacks is added; text
+    columns are written as text even when every value is missing; ``dtypes`` (the wide frame's
+    pandas dtypes, in its order) are kept in the store's settings, to give back the same
+    frame."""
     incoming = rows.reset_index()
+    for column in incoming.columns:
+        if incoming[column].dtype == object:
+            incoming[column] = incoming[column].astype("string")
+    target = ident(table)
+    same = f"t.{BUCKET_START} = i.{BUCKET_START}"
+    if group is not None:
+        same += f" AND t.{ident(group)} = i.{ident(group)}"
     con.register(_INCOMING, incoming)
     try:
         run(con, "BEGIN TRANSACTION")
         if not has_table(con, table):
-            run(con, f'CREATE TABLE "{table}" AS SELECT * FROM {_INCOMING} LIMIT 0')
+            run(con, f"CREATE TABLE {target} AS SELECT * FROM {_INCOMING} LIMIT 0")
         _add_columns(con, table)
-        same_group = "" if group is None else f' AND t."{group}" = i."{group}"'
         run(
             con,
-            f'DELETE FROM "{table}" AS t USING {_INCOMING} AS i '
-            f"WHERE t.{BUCKET_START} = i.{BUCKET_START}{same_group}",
+            f"DELETE FROM {target} AS t USING {_INCOMING} AS i WHERE {same} "
+            "AND (NOT i.failed OR t.failed)",
         )
-        run(con, f'INSERT INTO "{table}" BY NAME SELECT * FROM {_INCOMING}')
+        run(
+            con,
+            f"INSERT INTO {target} BY NAME SELECT * FROM {_INCOMING} AS i "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {same})",
+        )
         known = json.loads(meta(con, f"dtypes:{table}") or "{}")
         known.update({k: v for k, v in dtypes.items() if k not in known or v != "object"})
-        run(
-            con,
-            f"INSERT OR REPLACE INTO {_META} VALUES (?, ?)",
-            [f"dtypes:{table}", json.dumps(known)],
-        )
+        kept = [f"dtypes:{table}", json.dumps(known)]
+        run(con, f"INSERT OR REPLACE INTO {_META} VALUES (?, ?)", kept)
         run(con, "COMMIT")
-    except Exception:
+    except BaseException:
         run(con, "ROLLBACK")
         raise
     finally:
         con.unregister(_INCOMING)
 
 
+def reorder_groups(
+    con: duckdb.DuckDBPyConnection, table: str, group: str, order: Sequence[str]
+) -> None:
+    """Number every row's group by its place in ``order`` (the latest series' order of
+    groups); groups it does not list come after, in the order they had."""
+    if not has_table(con, table):
+        return
+    places = pd.DataFrame({"g": pd.array(list(order), dtype="string"), "p": range(len(order))})
+    con.register("_places", places)
+    try:
+        run(
+            con,
+            f"UPDATE {ident(table)} AS t SET {POSITION} = coalesce("
+            f"(SELECT p FROM _places WHERE g = t.{ident(group)}), {len(order)} + {POSITION})",
+        )
+    finally:
+        con.unregister("_places")
+
+
 def _add_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Add to ``table`` the incoming columns it lacks (a product first sent later)."""
-    have = {row[0] for row in con.execute(f'DESCRIBE "{table}"').fetchall()}
+    have = {row[0] for row in con.execute(f"DESCRIBE {ident(table)}").fetchall()}
     for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {_INCOMING}").fetchall():
         if name not in have:
-            run(con, f'ALTER TABLE "{table}" ADD COLUMN "{name}" {kind}')
+            run(con, f"ALTER TABLE {ident(table)} ADD COLUMN {ident(name)} {kind}")
