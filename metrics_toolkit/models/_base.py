@@ -8,7 +8,7 @@ import html
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "APIModel",
@@ -16,6 +16,9 @@ __all__ = [
     "MetricsAnswer",
     "ValidationErrorItem",
 ]
+
+# Where an answer's window is kept among its private state.
+_WINDOW_KEY = "_window"
 
 
 class APIModel(BaseModel):
@@ -54,20 +57,28 @@ class MetricsAnswer(APIModel):
     style="text-align:right">1,234</td></tr></table>
     """
 
-    _window: tuple[int, int] | None = PrivateAttr(default=None)
-
     @property
     def window(self) -> tuple[dt.datetime, dt.datetime] | None:
         """The half-open window ``[start, end)`` answered, as tz-aware UTC datetimes; None when
         unknown (built from a payload, or combined from several answers)."""
         return _utc_window(self._window)
 
+    @property
+    def _window(self) -> tuple[int, int] | None:
+        """The window noted, in Unix seconds. It is kept where pydantic keeps private state,
+        which copies and pickles carry, set only when noted: a model with a declared private
+        attribute pays for setting it up at every validation (a year of daily answers read
+        from the store is 365 of them)."""
+        noted: dict[str, Any] | None = getattr(self, "__pydantic_private__", None)
+        return None if noted is None else noted.get(_WINDOW_KEY)
+
     def _note_window(self, params: Mapping[str, Any]) -> None:
         """Keep the window of the query ``params`` this answers: its ``time_after`` and
         ``time_before`` in Unix seconds; anything else leaves the window unknown."""
         after, before = params.get("time_after"), params.get("time_before")
         if type(after) is int and type(before) is int:
-            self._window = (after, before)
+            noted = getattr(self, "__pydantic_private__", None) or {}
+            object.__setattr__(self, "__pydantic_private__", {**noted, _WINDOW_KEY: (after, before)})
 
     def window_text(self) -> str | None:
         """The window for reading: ``"[2026-11-23, 2026-11-30) UTC"``, with the time of day
