@@ -34,20 +34,19 @@ import pandas as pd
 
 from .._constants import DEFAULT_SETTLE_PERIOD
 from .._rules import ENDPOINT_ATTR
-from .._vocabulary import BUCKET_END, BUCKET_START, ID_FIELDS, KIND_OF_FILTER, KINDS
+from .._vocabulary import BUCKET_END, ID_FIELDS, KIND_OF_FILTER, KINDS
 from ..buckets import time_buckets
 from ..combine import combine_groups
 from ..directory import Directory
 from ..errors import InvalidParameterError
 from ..fetch import fetch_series
 from ..frequencies import parse_freq
-from ..models import Organization, Playbook, ServiceUser, User
-from ..params import to_timestamp
 from ..periods import NATIVE_FREQS, fetch_active_user_periods, fetch_consumption
 from ..store import Store
 from ..store._families import ACTIVE_USERS, CONSUMPTION, family_of
 from ..tables import category_frame, tidy_categories
 from ._categories import category_buckets
+from ._store_parts import check_range, cut_active_users, store_directory
 
 if TYPE_CHECKING:
     from ..client import MetricsClient
@@ -184,34 +183,7 @@ class StoreSource:
         """The groups the store keeps by breakdown, with their names: a directory without the
         API (organizations, users, service users and playbooks of its ``*_by_<kind>``
         tables, in the order they were synced)."""
-        entries: dict[str, list[tuple[str, str]]] = {}
-        for kind in KINDS:
-            tables = [t for t in self._known() if t.endswith(f"_by_{kind}")]
-            if not tables:
-                entries[kind] = []
-                continue
-            table = f"sessions_by_{kind}" if f"sessions_by_{kind}" in tables else tables[0]
-            id_field, name = ID_FIELDS[kind], KINDS[kind].name_column
-            columns = set(self.store.sql(f'SELECT * FROM "{table}" LIMIT 0').columns)
-            label = name if name in columns else id_field
-            rows = self.store.sql(
-                f'SELECT "{id_field}" AS id, any_value("{label}") AS name, '
-                f'min(group_position) AS position FROM "{table}" GROUP BY 1 ORDER BY 3, 1'
-            )
-            entries[kind] = [
-                (str(i), str(n)) for i, n in zip(rows["id"], rows["name"], strict=True)
-            ]
-        return Directory(
-            organizations=[
-                Organization(org_id=i, name=n, created_at=0, updated_at=0)
-                for i, n in entries["org"]
-            ],
-            users=[User(user_id=i, name=n) for i, n in entries["user"]],
-            service_users=[
-                ServiceUser(service_user_id=i, name=n) for i, n in entries["service_user"]
-            ],
-            playbooks=[Playbook(playbook_id=i, title=n) for i, n in entries["playbook"]],
-        )
+        return store_directory(self.store, self._known())
 
     def series(
         self,
@@ -359,11 +331,11 @@ class StoreSource:
                 "store",
                 f"the store {str(self.store.path)!r} has no {table!r} table: fill it with {sync}",
             )
-        self._check_range(table, start, end, tz, sync)
+        check_range(self.store, table, (start, end), tz or self.tz or _UTC, self.now(), sync)
         breakdown: Any = by  # a kind of KINDS, as the store names it
         frame = self.store.frame(start, end, freq, tz=tz, metric=metric, by=breakdown, ids=ids)
         if metric == ACTIVE_USERS:
-            frame = self._cut(frame, start, end, tz or self.tz or _UTC)
+            frame = cut_active_users(frame, start, end, tz or self.tz or _UTC, self.now())
         if by is not None and KINDS[by].name_column in frame.columns:  # the group's name
             columns = [c for c in frame.columns if c != KINDS[by].name_column]  # after its id
             columns.insert(columns.index(ID_FIELDS[by]) + 1, KINDS[by].name_column)
@@ -382,62 +354,9 @@ class StoreSource:
                 )
         return frame
 
-    def _cut(self, frame: pd.DataFrame, start: Any, end: Any, zone: str) -> pd.DataFrame:
-        """Active users of a bucket cut by the range: the store keeps whole buckets only, so
-        the cut one is moved to the range's edges and ``clipped``, with NA users (a distinct
-        count of part of a bucket cannot be read from it), as a fetch would cut it."""
-        first, last = to_timestamp(start, "start", zone), to_timestamp(end, "end", zone)
-        early, late = frame.index < first, (frame[BUCKET_END] > last).to_numpy()
-        if not (early.any() or late.any()):
-            return frame
-        result = frame.copy()
-        index = result.index.where(~early, first.tz_convert(zone))
-        result.index = index.astype(frame.index.dtype).rename(frame.index.name)
-        result[BUCKET_END] = result[BUCKET_END].where(~late, last.tz_convert(zone))
-        for column, moved, edge in (("start_time", early, first), ("end_time", late, last)):
-            if column in result.columns:  # the answer's own window, in epoch seconds
-                seconds = result[column].where(~moved, int(edge.timestamp()))
-                result[column] = seconds.astype(frame[column].dtype)
-        result["partial"] = result[BUCKET_END] > self.now()
-        result["clipped"] = result["clipped"].astype(bool) | early | late
-        result[ACTIVE_USERS] = result[ACTIVE_USERS].mask(early | late)
-        result.attrs = dict(frame.attrs)
-        return result
-
     def _sync_call(self, by: str | None) -> str:
         breakdown = "" if by is None else f", by={by!r}"
         return f"mt.sync(client, {str(self.store.path)!r}, start{breakdown})"
-
-    def _check_range(self, table: str, start: Any, end: Any, tz: str | None, sync: str) -> None:
-        """Refuse a range the store does not hold: before its first row, or after its last
-        one while before its now."""
-        zone = tz or self.tz or _UTC
-        held = self.store.sql(
-            f'SELECT min({BUCKET_START}) AS first, max({BUCKET_END}) AS last FROM "{table}"'
-        )
-        first, last = held["first"].iloc[0], held["last"].iloc[0]
-        if pd.isna(first):
-            raise InvalidParameterError(
-                "store", f"the {table!r} table is empty: fill it with {sync}"
-            )
-        asked = to_timestamp(start, "start", zone).tz_convert(zone)
-        first = pd.Timestamp(first).tz_convert(zone)
-        if asked < first:
-            day = asked.date().isoformat()
-            raise InvalidParameterError(
-                "start",
-                f"the store keeps {table!r} from {first.isoformat()} on, not from "
-                f"{asked.isoformat()}: fill the days before with "
-                f"{sync.replace(', start', f', {day!r}')}",
-            )
-        until = min(to_timestamp(end, "end", zone), self.now())
-        if pd.Timestamp(last) < until:
-            raise InvalidParameterError(
-                "end",
-                f"the store's {table!r} ends at {pd.Timestamp(last).isoformat()}, before "
-                f"{until.isoformat()}: bring it up to date with {sync}, or read it as of its "
-                "last sync (mt.Store(path, now=...))",
-            )
 
 
 # -- helpers --------------------------------------------------------------------------------------
