@@ -16,7 +16,9 @@ strategy, so a run never duplicates a row, whatever the destination.
 Each resource keeps in its dlt state what it loaded settled (the bucket ended more than
 :data:`~metrics_toolkit._constants.DEFAULT_SETTLE_PERIOD` before the run and its call did
 not fail): a later run asks only for the rest, the store's rule. So a daily run asks for
-the provisional window (the last 14 days), the failed buckets and the new day. The state
+the provisional window (the last 14 days), the failed buckets and the new day. A failed
+call's rows are loaded marked ``failed`` (metrics null), except where an earlier run loaded
+numbers: those stay until the bucket is answered again. The state
 travels with the pipeline (dlt restores it from the destination), and
 ``pipeline.run(source, refresh="drop_sources")`` reloads everything.
 
@@ -56,8 +58,8 @@ __all__ = ["devin_metrics_source"]
 _SOURCE_NAME = "devin_metrics"
 #: Rows replace those of the same primary key: dlt's most widely supported merge.
 _MERGE: TDeleteInsertStrategyDict = {"disposition": "merge", "strategy": "delete-insert"}
-#: The resource state's keys: the zone of the days, what each group holds settled
-#: (``[first bucket start, settled before]``, Unix seconds), the failed buckets per group.
+#: The resource state's keys: the zone of the days, what each group holds (``[first bucket
+#: start, settled before, loaded before]``, Unix seconds), the failed buckets per group.
 _TZ, _GROUPS, _FAILED = "tz", "groups", "failed"
 _NO_GROUP = ""
 
@@ -188,15 +190,15 @@ def _rows(
         tally[1] += failures
 
     for rows, _ in stamped_batches(client, job, now=now, workers=workers, advance=advance):
-        frame = rows.reset_index()
-        _note(frame, group, failed, answered)
+        frame = _sort_out(rows.reset_index(), group, state, failed, answered)
         hints = dlt.mark.make_hints(columns=_column_types(frame))  # type: ignore[arg-type]
         yield dlt.mark.with_hints(_records(frame), hints)
     _remember(state, job, now, failed, answered)
     if tally[1]:
         warnings.warn(
             f"{job.table}: {tally[1]} of {tally[0]} calls failed; their rows are loaded "
-            "marked failed (consumption: not loaded), and the next run asks for them again.",
+            "marked failed (a row loaded earlier with numbers keeps them), and the next run "
+            "asks for them again.",
             PartialFetchWarning,
             stacklevel=2,
         )
@@ -226,22 +228,34 @@ def _settled(
         entry = held.get(_key(group))
         if entry is None:
             continue
-        first, before = entry
+        first, before, _ = entry
         keep = (job.starts >= first) & (ends <= before)
         keep &= ~np.isin(job.starts, np.asarray(failed.get(_key(group), []), dtype=np.int64))
         settled[group] = job.starts[keep]
     return settled
 
 
-def _note(
-    frame: pd.DataFrame, group: str | None, failed: dict[str, list[int]], answered: set[str]
-) -> None:
-    """Note the groups a batch answered and the buckets it marks failed."""
+def _sort_out(
+    frame: pd.DataFrame,
+    group: str | None,
+    state: dict[str, Any],
+    failed: dict[str, list[int]],
+    answered: set[str],
+) -> pd.DataFrame:
+    """The rows of a batch to load: all but the failed ones whose bucket a run loaded earlier
+    with numbers (kept, as the store keeps them). Notes the groups the batch answered and
+    its failed buckets, asked again by the next run."""
     keys = [_NO_GROUP] * len(frame) if group is None else [str(g) for g in frame[group]]
     answered.update(keys)
+    held: dict[str, list[int]] = state.get(_GROUPS, {})
+    failed_before: dict[str, list[int]] = state.get(_FAILED, {})
+    keep = np.ones(len(frame), dtype=bool)
     for position in np.flatnonzero(frame["failed"].to_numpy(dtype=bool)):
-        start = int(frame[BUCKET_START].iloc[position].timestamp())
-        failed.setdefault(keys[position], []).append(start)
+        key, start = keys[position], int(frame[BUCKET_START].iloc[position].timestamp())
+        failed.setdefault(key, []).append(start)
+        first, _, loaded_before = held.get(key, (0, 0, 0))
+        keep[position] = not first <= start < loaded_before or start in failed_before.get(key, ())
+    return frame if keep.all() else frame[keep]
 
 
 def _remember(
@@ -253,7 +267,8 @@ def _remember(
 ) -> None:
     """What each group holds settled after a run: its buckets from the first one it loaded
     (kept from before when this run went on from a settled one), ended before the settle
-    cutoff; the failed ones apart. A group whose consumption call failed stays as it was."""
+    cutoff, and the time they were loaded before; the failed ones apart. A group whose
+    consumption call failed without rows stays as it was."""
     if not len(job.starts):
         return
     first = int(job.starts[0])
@@ -268,9 +283,9 @@ def _remember(
             if key in failed_before:
                 failed_after[key] = failed_before[key]
             continue
-        kept_from, settled_before = held.get(key, (first, first - 1))
+        kept_from, settled_before, _ = held.get(key, (first, first - 1, first))
         goes_on = kept_from <= first <= settled_before
-        held[key] = [kept_from if goes_on else first, cutoff]
+        held[key] = [kept_from if goes_on else first, cutoff, int(now.timestamp())]
         still = [s for s in failed_before.get(key, []) if s < first] if goes_on else []
         if still or key in failed:
             failed_after[key] = still + failed.get(key, [])
@@ -278,8 +293,8 @@ def _remember(
 
 
 def _column_types(frame: pd.DataFrame) -> dict[str, dict[str, str]]:
-    """dlt column types of the typed columns, so a column of nulls is created all the same;
-    text columns are left to dlt."""
+    """The dlt type of each column, so a column of nulls is created all the same (text for
+    any other than booleans, integers, floats and times, as the store keeps it)."""
     hints = {}
     for name, dtype in frame.dtypes.items():
         if types.is_bool_dtype(dtype):
@@ -291,7 +306,7 @@ def _column_types(frame: pd.DataFrame) -> dict[str, dict[str, str]]:
         elif types.is_datetime64_any_dtype(dtype):
             kind = "timestamp"
         else:
-            continue
+            kind = "text"
         hints[str(name)] = {"data_type": kind}
     return hints
 

@@ -28,6 +28,7 @@ START = "2026-10-20"
 DATASET = "devin"
 #: Columns that differ between two loads of the same rows: when they were fetched, dlt's own.
 NOT_COMPARED = ("fetched_at", "_dlt_load_id", "_dlt_id")
+CATEGORIES_PATH = "/v3/enterprise/metrics/sessions-by-category"
 
 
 @pytest.fixture
@@ -174,18 +175,48 @@ def test_a_failed_day_is_asked_again_by_the_next_run(
     assert_equals_the_store(tmp_path, target, ["bucket_start"])
 
 
-def test_a_table_whose_every_call_failed_has_every_column_of_the_store(
+def test_a_failed_call_keeps_the_numbers_loaded_before_and_is_asked_again(
     tmp_path: Path, server: DemoServer, api: DemoAPI
 ) -> None:
-    days = pd.date_range("2026-11-19", "2026-11-20", freq="D", tz="UTC")
-    server.faults = FaultPlan(failing_time_after=frozenset(int(d.timestamp()) for d in days))
+    day = pd.Timestamp("2026-11-06", tz="UTC")  # provisional at NOW, settled by LATER
     target = pipeline(tmp_path)
-    client = client_at(server, api, NOW)
+    target.run(devin_metrics_source(client_at(server, api, NOW), START, metrics=["sessions"]))
+    before = loaded(tmp_path, "sessions").set_index("bucket_start").loc[day]
+    server.faults = FaultPlan(failing_time_after=frozenset({int(day.timestamp())}))
+    client = client_at(server, api, LATER)
+    with pytest.warns(mt.PartialFetchWarning, match="1 of 16 calls failed"):
+        target.run(devin_metrics_source(client, START, metrics=["sessions"]))
+    after = loaded(tmp_path, "sessions").set_index("bucket_start").loc[day]
+    assert not after["failed"] and not after["settled"]
+    assert after["sessions_created_count"] == before["sessions_created_count"]
+    server.faults = None
+    since = server.request_count
+    target.run(devin_metrics_source(client, START, metrics=["sessions"]))
+    provisional = pd.date_range("2026-11-07", "2026-11-21", freq="D", tz="UTC")
+    assert sessions_days(metric_requests(server, since)) == [day, *provisional]
+    assert loaded(tmp_path, "sessions").set_index("bucket_start").loc[day, "settled"]
+
+
+@pytest.mark.parametrize(
+    ("metric", "path"),
+    [("sessions", "/v3/enterprise/metrics/sessions"), ("categories", CATEGORIES_PATH)],
+)
+def test_a_table_whose_every_call_failed_has_every_column_of_the_store(
+    tmp_path: Path, server: DemoServer, api: DemoAPI, metric: str, path: str
+) -> None:
+    server.faults = FaultPlan(
+        server_error=1.0, server_error_statuses=(500,), paths=frozenset({path})
+    )
+    target = pipeline(tmp_path)
+    client = mt.MetricsClient(
+        DEMO_API_KEY, base_url=server.url, cache=False, now=NOW, backoff=0, max_retries=0
+    )
+    start = "2026-11-19"
     with pytest.warns(mt.PartialFetchWarning, match="2 of 2 calls failed"):
-        target.run(devin_metrics_source(client, days[0], metrics=["sessions"]))
-        mt.sync(client, tmp_path / "store.duckdb", days[0], metrics=["sessions"], progress=False)
-    assert loaded(tmp_path, "sessions")["failed"].all()
-    assert_equals_the_store(tmp_path, target, ["bucket_start"])  # typed columns of nulls too
+        target.run(devin_metrics_source(client, start, metrics=[metric]))
+        mt.sync(client, tmp_path / "store.duckdb", start, metrics=[metric], progress=False)
+    assert loaded(tmp_path, metric)["failed"].all()
+    assert_equals_the_store(tmp_path, target, ["bucket_start"])  # columns of nulls too
 
 
 def test_an_earlier_start_fills_the_days_before(
@@ -215,11 +246,13 @@ def test_a_failed_consumption_call_is_asked_again_from_the_start(
     client = mt.MetricsClient(
         DEMO_API_KEY, base_url=server.url, cache=False, now=NOW, backoff=0, max_retries=0
     )
+    store = tmp_path / "store.duckdb"
     with pytest.warns(mt.PartialFetchWarning, match="1 of 1 calls failed"):
         target.run(devin_metrics_source(client, START, metrics=["consumption"]))
+        mt.sync(client, store, START, metrics=["consumption"], progress=False)
     server.faults = None
     target.run(devin_metrics_source(client, START, metrics=["consumption"]))
-    mt.sync(client, tmp_path / "store.duckdb", START, metrics=["consumption"], progress=False)
+    mt.sync(client, store, START, metrics=["consumption"], progress=False)
     assert len(loaded(tmp_path, "consumption")) == 33  # billing days 2026-10-19 .. 11-20
     assert_equals_the_store(tmp_path, target, ["bucket_start"])
 
