@@ -20,7 +20,9 @@ modules, each importing only those above it::
                 categories of the same weeks (adoption, outcomes, cost, use; KPI rows and
                 "what changed" moves); money only at a price per ACU given (acu_price=)
     weekly.py   WeeklyReport: one week's frames and what the notebook shows of them (pure)
-    data.py     I/O through the client: connect (the demo unless DEVIN_API_KEY is set),
+    source.py   where the frames come from: ApiSource (the API through a client) or
+                StoreSource (a local history store, no request), open_source
+    data.py     I/O through a source: connect (the demo unless DEVIN_API_KEY is set),
                 is_demo, banner, load_weekly_report -> WeeklyReport
     render.py   render_weekly_report: papermill, nbconvert, the file written owner-only
 

@@ -4,7 +4,8 @@
 :func:`banner` says which, and :func:`load_weekly_report` fetches what the report shows into
 a :class:`~metrics_toolkit.report.WeeklyReport` (:mod:`~metrics_toolkit.report.weekly`), whose
 methods return the notebook's tables, sentences and notes. Every request goes through
-:class:`~metrics_toolkit.MetricsClient`.
+:class:`~metrics_toolkit.MetricsClient`; with ``store=`` the frames are read from a local
+history store instead, with no request (:mod:`~metrics_toolkit.report.source`).
 """
 
 from __future__ import annotations
