@@ -114,7 +114,7 @@ def devin_metrics_source(
         Before any request: an unknown family or one that cannot be kept by ``by``, an
         unknown zone, an unreadable ``start``, ``workers`` out of bounds. When the pipeline
         runs (wrapped by dlt's ``PipelineStepFailed``): ``tz`` is not the zone its first
-        run fixed.
+        run fixed, or ``start`` is not before the client's now.
     ModuleNotFoundError
         Without dlt (the ``dlt`` extra).
 
@@ -176,6 +176,12 @@ def _rows(
             f"zone is fixed by the first run; load {zone!r} days with another pipeline",
         )
     now = pd.Timestamp(client.now()).tz_convert("UTC")
+    if first >= now:
+        raise InvalidParameterError(
+            "start",
+            f"got {first.isoformat()}; the first day loaded must be before now "
+            f"({now:%Y-%m-%d %H:%M} UTC)",
+        )
     directory = client.directory() if by is not None else None
     plan = {"tz": zone, "by": by, "directory": directory, "now": now}
     whole = plan_job(client, family, first, settled={}, **plan)

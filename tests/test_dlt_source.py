@@ -269,6 +269,15 @@ def test_another_zone_is_refused_by_a_pipeline_that_has_one(
         )
 
 
+def test_a_start_after_now_is_refused_when_the_pipeline_runs(
+    tmp_path: Path, server: DemoServer, api: DemoAPI
+) -> None:
+    client = client_at(server, api, NOW)
+    with pytest.raises(StepFailed, match="the first day loaded must be before now"):
+        pipeline(tmp_path).run(devin_metrics_source(client, "2026-11-21", metrics=["searches"]))
+    assert metric_requests(server, 0) == []
+
+
 def test_bad_arguments_are_refused_before_any_request(server: DemoServer, api: DemoAPI) -> None:
     client = client_at(server, api, NOW)
     with pytest.raises(mt.InvalidParameterError, match="did you mean 'sessions'"):
