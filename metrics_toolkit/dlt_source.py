@@ -18,8 +18,8 @@ Each resource keeps in its dlt state what it loaded settled (the bucket ended mo
 not fail): a later run asks only for the rest, the store's rule. So a daily run asks for
 the provisional window (the last 14 days), the failed buckets and the new day. A failed
 call's rows are loaded marked ``failed`` (metrics null), except where an earlier run loaded
-numbers: those stay until the bucket is answered again. The state
-travels with the pipeline (dlt restores it from the destination), and
+numbers: those stay until the bucket is answered again. A missing value is a null. The
+state travels with the pipeline (dlt restores it from the destination), and
 ``pipeline.run(source, refresh="drop_sources")`` reloads everything.
 
 dlt normalizes column names for its destinations: ``acus_by_product.devin`` is loaded as
@@ -80,8 +80,8 @@ def devin_metrics_source(
     the pipeline runs, against the client's clock then, and asks only for the buckets its
     dlt state does not hold settled: provisional ones (ended less than
     :data:`~metrics_toolkit._constants.DEFAULT_SETTLE_PERIOD` before the run), failed
-    ones, new ones, those before the first loaded and the groups not yet loaded. Make a new
-    source for each run (``pipeline.run(devin_metrics_source(...))``).
+    ones, new ones, those before the first loaded and the groups not yet loaded. The same
+    source can run again (an orchestrator may keep one): each run plans afresh.
 
     Parameters
     ----------
