@@ -257,6 +257,19 @@ def test_a_failed_consumption_call_is_asked_again_from_the_start(
     assert_equals_the_store(tmp_path, target, ["bucket_start"])
 
 
+def test_the_same_source_runs_again_and_plans_afresh(
+    tmp_path: Path, server: DemoServer, api: DemoAPI
+) -> None:
+    source = devin_metrics_source(client_at(server, api, NOW), START, metrics=["sessions"])
+    target = pipeline(tmp_path)
+    target.run(source)
+    since = server.request_count
+    target.run(source)
+    provisional = pd.date_range("2026-11-06", "2026-11-20", freq="D", tz="UTC")
+    assert sessions_days(metric_requests(server, since)) == list(provisional)
+    assert len(loaded(tmp_path, "sessions")) == 32
+
+
 def test_another_zone_is_refused_by_a_pipeline_that_has_one(
     tmp_path: Path, server: DemoServer, api: DemoAPI
 ) -> None:
