@@ -160,77 +160,66 @@ def wide_frame(
 def _metric_columns(answers: list[APIModel | None]) -> dict[str, list[Any]]:
     """The answers' flat fields as columns, None where a bucket failed or lacks the field.
 
-    An answer of plain values (see :func:`_plain`) is read from its model, not dumped: the
-    names and values :func:`flatten` gives, in its order, at a fraction of the cost.
+    When :func:`_read_columns` can read the answers from their models it does, column by
+    column; else each answer is flattened.
     """
-    read = [None if answer is None else _plain(answer) for answer in answers]
-    shapes = {plain[0] for plain in read if plain is not None}
-    if len(shapes) == 1 and all(plain is not None for plain in read):  # transposed at once
-        [names] = shapes
-        table = zip(*(plain[1] for plain in read if plain is not None), strict=True)
-        return {name: list(column) for name, column in zip(names, table, strict=True)}
-    flats = [
-        None if answer is None else flatten(answer) if plain is None else _as_dict(*plain)
-        for answer, plain in zip(answers, read, strict=True)
-    ]
-    return _columns(flats)
+    present = [answer for answer in answers if answer is not None]
+    columns = _read_columns(present) if present else {}
+    if columns is None:
+        return _columns([None if answer is None else flatten(answer) for answer in answers])
+    if len(present) < len(answers):  # failed buckets: None in every column
+        places = [index for index, answer in enumerate(answers) if answer is not None]
+        for name, values in columns.items():
+            spread: list[Any] = [None] * len(answers)
+            for index, value in zip(places, values, strict=True):
+                spread[index] = value
+            columns[name] = spread
+    return columns
 
 
-def _as_dict(names: tuple[str, ...], values: list[Any]) -> dict[str, Any]:
-    return dict(zip(names, values, strict=True))
-
-
-def _plain(answer: APIModel) -> tuple[tuple[str, ...], list[Any]] | None:
-    """The flat names and values of an answer without extra fields whose fields are each a
-    number, a string, None or the nested model the field declares, holding those and without
-    extra fields; None for any other answer.
+def _read_columns(answers: list[APIModel]) -> dict[str, list[Any]] | None:
+    """The columns :func:`flatten` gives the answers, read from the models, without a dump;
+    None unless the answers are of one model, hold the same fields and no extra one, and each
+    field holds numbers, strings and None, or the nested model it declares holding those.
 
     ``model_dump`` gives a model's fields in the order its ``__dict__`` holds them (which may
     hold other keys, skipped): so are they read here.
     """
-    layout = _layout(type(answer))
-    if layout is None or answer.__pydantic_extra__:
+    model = type(answers[0])
+    layout = _layout(model)
+    if layout is None or any(type(a) is not model or a.__pydantic_extra__ for a in answers):
         return None
-    held = answer.__dict__
-    fields = _held(type(answer), tuple(held))
-    values: list[Any] = []
-    shape: list[tuple[str, ...] | None] = []
-    for name in fields:
-        value = held[name]
-        if type(value) in PLAIN_TYPES:
-            values.append(value)
-            shape.append(None)
+    held = [answer.__dict__ for answer in answers]
+    keys = tuple(held[0])
+    if any(tuple(fields) != keys for fields in held):
+        return None
+    columns: dict[str, list[Any]] = {}
+    for name in _held(model, keys):
+        values = [fields[name] for fields in held]
+        if PLAIN_TYPES.issuperset(map(type, values)):
+            columns[name] = values
             continue
-        model = layout[name]
-        if model is None or _layout(model) is None:
+        nested = layout[name]
+        if nested is None or _layout(nested) is None:
             return None
-        if type(value) is not layout[name] or value.__pydantic_extra__:
+        if any(type(value) is not layout[name] or value.__pydantic_extra__ for value in values):
             return None
-        keys = _held(model, tuple(value.__dict__))
-        nested = [value.__dict__[key] for key in keys]
-        if not PLAIN_TYPES.issuperset(map(type, nested)):
+        inner = [value.__dict__ for value in values]
+        inner_keys = tuple(inner[0])
+        if any(tuple(fields) != inner_keys for fields in inner):
             return None
-        values += nested
-        shape.append(keys)
-    return _flat_names(fields, tuple(shape)), values
+        for key in _held(nested, inner_keys):
+            column = [fields[key] for fields in inner]
+            if not PLAIN_TYPES.issuperset(map(type, column)):
+                return None
+            columns[f"{name}.{key}"] = column
+    return columns
 
 
 @functools.cache
 def _held(model: type[BaseModel], keys: tuple[str, ...]) -> tuple[str, ...]:
     """The keys of a ``__dict__`` that are fields of ``model``, in order."""
     return tuple(key for key in keys if key in model.model_fields)
-
-
-@functools.cache
-def _flat_names(
-    fields: tuple[str, ...], nested: tuple[tuple[str, ...] | None, ...]
-) -> tuple[str, ...]:
-    """The names :func:`flatten` gives ``fields``: each one's own, or ``field.key`` for each
-    of its ``nested`` keys."""
-    names: list[str] = []
-    for name, keys in zip(fields, nested, strict=True):
-        names += [name] if keys is None else [f"{name}.{key}" for key in keys]
-    return tuple(names)
 
 
 @functools.cache

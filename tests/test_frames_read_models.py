@@ -17,7 +17,7 @@ from pydantic import Field, computed_field, field_serializer
 import metrics_toolkit as mt
 from metrics_toolkit import frames
 from metrics_toolkit.frames import Row
-from metrics_toolkit.models import APIModel, SessionCountsBySize, SessionMetrics
+from metrics_toolkit.models import APIModel, SearchMetrics, SessionCountsBySize, SessionMetrics
 
 NOW = "2026-11-25T03:00:00Z"
 
@@ -50,7 +50,7 @@ def both_ways(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     read = mt.wide_frame(rows(*answers), **kwargs)
     with monkeypatch.context() as patch:
-        patch.setattr(frames, "_plain", lambda answer: None)  # every answer dumped
+        patch.setattr(frames, "_read_columns", lambda answers: None)  # every answer dumped
         dumped = mt.wide_frame(rows(*answers), **kwargs)
     return read, dumped
 
@@ -75,17 +75,27 @@ CASES: dict[str, list[APIModel | None]] = {
     ],
     "an extra list": [session(payload(10, items=[1, 2])), session(payload(3, items=[]))],
     "a float count": [session(payload(10, ratio=0.5)), session(payload(3, ratio=1))],
+    "answers of two models": [
+        session(payload(10)),
+        SearchMetrics.model_validate({"searches_created_count": 4}),
+    ],
+    "a nested field left empty": [
+        session(payload(10)),
+        SessionMetrics.model_construct(
+            **{**session(payload(3)).__dict__, "sessions_created_by_size": None}
+        ),
+    ],
 }
 
 
-def test_a_plain_answer_is_read_as_flatten_gives_it() -> None:
-    answer = session(payload(10))
-    plain = frames._plain(answer)
-    assert plain is not None  # read from the model, not dumped
-    names, values = plain
-    assert dict(zip(names, values, strict=True)) == frames.flatten(answer)
-    assert list(names) == list(frames.flatten(answer))
-    assert frames._plain(session(payload(10, zeta=1))) is None  # an extra field: dumped
+def test_plain_answers_are_read_as_flatten_gives_them() -> None:
+    answers: list[APIModel] = [session(payload(10)), session(payload(3))]
+    columns = frames._read_columns(answers)
+    assert columns is not None  # read from the models, not dumped
+    flats = [frames.flatten(answer) for answer in answers]
+    assert list(columns) == list(flats[0])
+    assert columns == {name: [flat[name] for flat in flats] for name in flats[0]}
+    assert frames._read_columns([*answers, session(payload(10, zeta=1))]) is None  # dumped
 
 
 @pytest.mark.parametrize("case", CASES)
