@@ -94,8 +94,6 @@ WALL_MARGIN_SECONDS = 2 * SECONDS_PER_DAY
 
 _Seconds: TypeAlias = npt.NDArray[np.int64]
 _PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
-# What a bucket holds: its fields, then its Unix seconds (cached once read).
-_BUCKET_ATTRIBUTES = ("start", "end", "clipped", "partial", "time_after", "time_before")
 
 
 @dataclass(frozen=True)
@@ -230,12 +228,15 @@ def time_buckets(
     clipped[0] |= not _contains(bounds, start_s)
     clipped[-1] |= not _contains(bounds, end_s)
     partial = (edge_index[1:] > now_stamp).tolist()
-    # Right by construction (tz-aware, whole seconds, increasing): made without the checks of
-    # __init__, each with its Unix seconds.
-    columns = (edges[:-1], edges[1:], clipped, partial, seconds[:-1].tolist(), seconds[1:].tolist())
-    buckets = [object.__new__(Bucket) for _ in clipped]
-    for bucket, *values in zip(buckets, *columns, strict=True):
-        bucket.__dict__.update(zip(_BUCKET_ATTRIBUTES, values, strict=True))
+    unix = seconds.tolist()
+    buckets = []  # right by construction (tz-aware, increasing): no checks, Unix seconds kept
+    for head, tail, cut, open_, after, before in zip(
+        edges, edges[1:], clipped, partial, unix, unix[1:], strict=False
+    ):
+        bucket = object.__new__(Bucket)
+        object.__setattr__(bucket, "__dict__", {"start": head, "end": tail, "clipped": cut,
+            "partial": open_, "time_after": after, "time_before": before})  # fmt: skip
+        buckets.append(bucket)
     return buckets
 
 
@@ -411,8 +412,7 @@ def _floor_seconds(seconds: _Seconds, frequency: Frequency, zone: str, origin: i
     if len(seconds) == 0:
         return seconds
     if not frequency.is_wall_clock_aligned:
-        length = _fixed_seconds(frequency)
-        return seconds - (seconds - origin) % length
+        return seconds - (seconds - origin) % _fixed_seconds(frequency)
     bounds = _boundaries(int(seconds.min()), int(seconds.max()), frequency, zone, origin)
     return bounds[np.searchsorted(bounds, seconds, side="right") - 1]
 
