@@ -127,6 +127,7 @@ def devin_metrics_source(
     """
     try:
         import dlt
+        from dlt.common.configuration.specs import BaseConfiguration
     except ModuleNotFoundError as error:  # pragma: no cover - depends on the environment
         raise ModuleNotFoundError(
             "the dlt source needs dlt: pip install 'metrics-toolkit[dlt]'"
@@ -142,17 +143,23 @@ def devin_metrics_source(
 
         client = MetricsClient()
     key = [BUCKET_START] if by is None else [BUCKET_START, ID_FIELDS[by]]
+    # every argument is given: no configuration to inject, nor a class of it made up in
+    # this module (``spec``)
     resources = [
-        dlt.resource(_rows, name=family.table(by), write_disposition=_MERGE, primary_key=key)(
-            client, family, first, zone=zone, by=by, workers=workers
-        )
+        dlt.resource(
+            _rows,
+            name=family.table(by),
+            write_disposition=_MERGE,
+            primary_key=key,
+            spec=BaseConfiguration,
+        )(client, family, first, zone=zone, by=by, workers=workers)
         for family in chosen
     ]
 
     def devin_metrics() -> list[Any]:
         return resources
 
-    return dlt.source(devin_metrics, name=_SOURCE_NAME)()
+    return dlt.source(devin_metrics, name=_SOURCE_NAME, spec=BaseConfiguration)()
 
 
 def _rows(

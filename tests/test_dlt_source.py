@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import metrics_toolkit as mt
+from metrics_toolkit import dlt_source
 from metrics_toolkit.demo import DEMO_API_KEY, DemoAPI, DemoEnterprise, DemoServer, FaultPlan
 from metrics_toolkit.dlt_source import devin_metrics_source
 
@@ -268,6 +269,12 @@ def test_the_same_source_runs_again_and_plans_afresh(
     provisional = pd.date_range("2026-11-06", "2026-11-20", freq="D", tz="UTC")
     assert sessions_days(metric_requests(server, since)) == list(provisional)
     assert len(loaded(tmp_path, "sessions")) == 32
+    made_up = [  # dlt makes up a configuration class per function unless it is given one
+        name
+        for name, value in vars(dlt_source).items()
+        if isinstance(value, type) and value.__module__ == dlt_source.__name__
+    ]
+    assert made_up == []
 
 
 def test_another_zone_is_refused_by_a_pipeline_that_has_one(
