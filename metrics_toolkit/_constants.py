@@ -62,6 +62,9 @@ DEFAULT_PROVISIONAL_TTL = dt.timedelta(hours=1)
 
 #: Calls answered and written to the store together: a sync holds at most this many answers.
 STORE_BATCH_CALLS = 2000
+#: Memory DuckDB may hold while a sync writes (its cache of the tables; more spills to disk),
+#: so that a sync's memory does not grow with the history it writes into.
+STORE_MEMORY_LIMIT = "64MB"
 
 # -- the front ends --------------------------------------------------------------------------
 

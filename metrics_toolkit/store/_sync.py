@@ -24,6 +24,7 @@ from .._constants import (
     DEFAULT_WORKERS,
     MAX_WORKERS,
     PROGRESS_MIN_CALLS,
+    STORE_MEMORY_LIMIT,
 )
 from .._vocabulary import (
     ID_FIELDS,
@@ -38,6 +39,7 @@ from ._tables import (
     merge,
     meta,
     reorder_groups,
+    run,
     settled_keys,
     store_zone,
     unsettled_groups,
@@ -189,6 +191,7 @@ def sync(
     summary.from_store = sum(job.planned for job in jobs) - total
     con = connect(path)
     try:
+        run(con, f"SET memory_limit = '{STORE_MEMORY_LIMIT}'")
         store_zone(con, zone)
         with client.batch(cache=False), _Progress(total, summary, progress, on_progress) as advance:
             for job in jobs:
