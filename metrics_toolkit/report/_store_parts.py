@@ -9,13 +9,22 @@ from typing import Any
 import pandas as pd
 
 from .._vocabulary import ACTIVE_USERS, BUCKET_END, BUCKET_START, ID_FIELDS, KINDS
+from ..buckets import bucket_floor
 from ..directory import Directory
 from ..errors import InvalidParameterError
 from ..models import Organization, Playbook, ServiceUser, User
 from ..params import to_timestamp
 from ..store import Store
 
-__all__ = ["check_range", "cut_active_users", "store_directory"]
+__all__ = ["check_range", "cut_active_users", "store_directory", "whole_range"]
+
+#: More than one bucket of each grain and less than two: from a bucket's start, the next
+#: bucket's start is the floor of this much later.
+_STEP = {
+    "day": pd.Timedelta(hours=36),
+    "week": pd.Timedelta(days=7, hours=12),
+    "month": pd.Timedelta(days=31, hours=12),
+}
 
 
 def store_directory(store: Store, tables: Sequence[str]) -> Directory:
@@ -101,3 +110,14 @@ def cut_active_users(
     result[ACTIVE_USERS] = result[ACTIVE_USERS].mask(early | late)
     result.attrs = dict(frame.attrs)
     return result
+
+
+def whole_range(start: Any, end: Any, grain: str, zone: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The range widened to whole buckets of ``grain`` (day, week or month) of ``zone``: the
+    store keeps distinct counts of whole buckets only."""
+    first = bucket_floor(to_timestamp(start, "start", zone), grain, zone)
+    last = to_timestamp(end, "end", zone)
+    floor = bucket_floor(last, grain, zone)
+    if floor != last:
+        last = bucket_floor(floor + _STEP[grain], grain, zone)
+    return first, last

@@ -46,7 +46,7 @@ from ..store import Store
 from ..store._families import ACTIVE_USERS, CONSUMPTION, family_of
 from ..tables import category_frame, tidy_categories
 from ._categories import category_buckets
-from ._store_parts import check_range, cut_active_users, store_directory
+from ._store_parts import check_range, cut_active_users, store_directory, whole_range
 
 if TYPE_CHECKING:
     from ..client import MetricsClient
@@ -331,11 +331,18 @@ class StoreSource:
                 "store",
                 f"the store {str(self.store.path)!r} has no {table!r} table: fill it with {sync}",
             )
-        check_range(self.store, table, (start, end), tz or self.tz or _UTC, self.now(), sync)
+        zone, now = tz or self.tz or _UTC, self.now()
+        check_range(self.store, table, (start, end), zone, now, sync)
+        whole = whole_range(start, end, grain, zone) if metric == ACTIVE_USERS else (start, end)
         breakdown: Any = by  # a kind of KINDS, as the store names it
-        frame = self.store.frame(start, end, freq, tz=tz, metric=metric, by=breakdown, ids=ids)
-        if metric == ACTIVE_USERS:
-            frame = cut_active_users(frame, start, end, tz or self.tz or _UTC, self.now())
+        frame = self.store.frame(
+            whole[0], whole[1], freq, tz=tz, metric=metric, by=breakdown, ids=ids
+        )
+        if metric == ACTIVE_USERS:  # whole buckets read, then cut as a fetch cuts them
+            frame = cut_active_users(frame, start, end, zone, now)
+            if "cut_after_now" in frame.attrs:
+                buckets = time_buckets(start, end, freq, tz=zone, now=now)
+                frame.attrs["cut_after_now"] = tuple(b for b in buckets if b.start >= now)
         if by is not None and KINDS[by].name_column in frame.columns:  # the group's name
             columns = [c for c in frame.columns if c != KINDS[by].name_column]  # after its id
             columns.insert(columns.index(ID_FIELDS[by]) + 1, KINDS[by].name_column)
