@@ -79,6 +79,7 @@ def load_and_sync(
     server: DemoServer,
     api: DemoAPI,
     moments: tuple[dt.datetime, ...],
+    start: str = START,
     **options: Any,
 ) -> tuple[Any, list[list[str]], list[list[str]]]:
     """Run the pipeline and sync the store at each moment; the metrics requests of each."""
@@ -87,10 +88,10 @@ def load_and_sync(
     for moment in moments:
         client = client_at(server, api, moment)
         since = server.request_count
-        target.run(devin_metrics_source(client, START, **options))
+        target.run(devin_metrics_source(client, start, **options))
         loads.append(metric_requests(server, since))
         since = server.request_count
-        mt.sync(client, tmp_path / "store.duckdb", START, progress=False, **options)
+        mt.sync(client, tmp_path / "store.duckdb", start, progress=False, **options)
         syncs.append(metric_requests(server, since))
     return target, loads, syncs
 
@@ -146,7 +147,8 @@ def test_a_pipeline_run_twice_holds_each_row_once_and_equals_the_store(
 def test_a_breakdown_is_loaded_once_per_group_and_equals_the_store(
     tmp_path: Path, server: DemoServer, api: DemoAPI
 ) -> None:
-    target, loads, syncs = load_and_sync(tmp_path, server, api, (NOW, LATER), by="org")
+    moments = (NOW, LATER)
+    target, loads, syncs = load_and_sync(tmp_path, server, api, moments, "2026-11-01", by="org")
     assert_equals_the_store(tmp_path, target, ["bucket_start", "org_id"])
     assert len(loads[1]) == len(syncs[1]) < len(loads[0]) == len(syncs[0])
     organizations = len(api.enterprise.organizations)
