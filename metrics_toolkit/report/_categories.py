@@ -74,7 +74,9 @@ def category_buckets(
             continue
         part = days.groupby(_KEYS, sort=False, dropna=False)[["sessions_count", ACUS]].sum()
         part = part.reset_index()
-        part = part.iloc[sorted(range(len(part)), key=lambda i: order[_pair(part.iloc[i])])]
+        subs = part["subcategory"].astype(object).where(part["subcategory"].notna(), "")
+        keys = list(zip(part["category"].astype(str), subs.astype(str), strict=True))
+        part = part.iloc[sorted(range(len(part)), key=lambda i: order[keys[i]])]
         for column, value in reversed(head.items()):
             part.insert(0, column, value)
         parts.append(part)
@@ -96,11 +98,6 @@ def _whole(piece: pd.DataFrame, bucket: Bucket, expected: int) -> bool:
     return not days["failed"].astype(bool).any() and days["bucket_start"].nunique() == expected
 
 
-def _pair(row: Any) -> Pair:
-    sub = row["subcategory"]
-    return str(row["category"]), "" if pd.isna(sub) else str(sub)
-
-
 def _merged_order(pieces: Sequence[pd.DataFrame]) -> dict[Pair, int]:
     """The (category, subcategory) pairs in an order that keeps every answer's: each day of
     each group lists some of them in order; the pairs are sorted so that every pair a day
@@ -110,7 +107,8 @@ def _merged_order(pieces: Sequence[pd.DataFrame]) -> dict[Pair, int]:
     for piece in pieces:
         listed = piece[piece["category"].notna()]
         for _, day in listed.groupby("bucket_start", sort=True):
-            pairs = [_pair(row) for _, row in day.iterrows()]
+            subs = day["subcategory"].astype(object).where(day["subcategory"].notna(), "")
+            pairs = list(zip(day["category"].astype(str), subs.astype(str), strict=True))
             for pair in pairs:
                 first.setdefault(pair, len(first))
                 after.setdefault(pair, set())

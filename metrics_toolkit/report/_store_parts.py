@@ -16,7 +16,13 @@ from ..models import Organization, Playbook, ServiceUser, User
 from ..params import to_timestamp
 from ..store import Store
 
-__all__ = ["check_range", "cut_active_users", "store_directory", "whole_range"]
+__all__ = [
+    "check_range",
+    "cut_active_users",
+    "held_ranges",
+    "store_directory",
+    "whole_range",
+]
 
 #: More than one bucket of each grain and less than two: from a bucket's start, the next
 #: bucket's start is the floor of this much later.
@@ -55,16 +61,33 @@ def store_directory(store: Store, tables: Sequence[str]) -> Directory:
     )
 
 
+def held_ranges(store: Store, tables: Sequence[str]) -> dict[str, tuple[Any, Any]]:
+    """Each table's first bucket start and last bucket end (NaT for an empty table), in one
+    query."""
+    parts = [
+        f"SELECT '{table}' AS name, min({BUCKET_START}) AS first, max({BUCKET_END}) AS last "
+        f'FROM "{table}"'
+        for table in tables
+    ]
+    held = store.sql(" UNION ALL ".join(parts))
+    return {
+        str(name): (first, last)
+        for name, first, last in zip(held["name"], held["first"], held["last"], strict=True)
+    }
+
+
 def check_range(
-    store: Store, table: str, span: tuple[Any, Any], zone: str, now: pd.Timestamp, sync: str
+    held: tuple[Any, Any],
+    table: str,
+    span: tuple[Any, Any],
+    zone: str,
+    now: pd.Timestamp,
+    sync: str,
 ) -> None:
-    """Refuse a range the store does not hold: before its first row, or after its last
-    one while before its now."""
+    """Refuse a range the store does not hold (``held``: its table's first bucket start and
+    last bucket end): before its first row, or after its last one while before its now."""
     start, end = span
-    held = store.sql(
-        f'SELECT min({BUCKET_START}) AS first, max({BUCKET_END}) AS last FROM "{table}"'
-    )
-    first, last = held["first"].iloc[0], held["last"].iloc[0]
+    first, last = held
     if pd.isna(first):
         raise InvalidParameterError("store", f"the {table!r} table is empty: fill it with {sync}")
     asked = to_timestamp(start, "start", zone).tz_convert(zone)

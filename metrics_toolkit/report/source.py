@@ -46,7 +46,13 @@ from ..store import Store
 from ..store._families import ACTIVE_USERS, CONSUMPTION, family_of
 from ..tables import category_frame, tidy_categories
 from ._categories import category_buckets
-from ._store_parts import check_range, cut_active_users, store_directory, whole_range
+from ._store_parts import (
+    check_range,
+    cut_active_users,
+    held_ranges,
+    store_directory,
+    whole_range,
+)
 
 if TYPE_CHECKING:
     from ..client import MetricsClient
@@ -142,6 +148,7 @@ class StoreSource:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._tables: list[str] | None = None
+        self._cached: dict[str, Any] = {}  # what a store read once keeps: zone, groups, ranges
 
     def __repr__(self) -> str:
         return f"StoreSource({self.store!r})"
@@ -173,7 +180,9 @@ class StoreSource:
     @property
     def tz(self) -> str | None:
         """The zone of the store's days."""
-        return self.store.tz
+        if "tz" not in self._cached:
+            self._cached["tz"] = self.store.tz
+        return self._cached["tz"]  # type: ignore[no-any-return]
 
     def billing_cycles(self) -> None:
         """None: a store keeps no billing cycles."""
@@ -183,7 +192,9 @@ class StoreSource:
         """The groups the store keeps by breakdown, with their names: a directory without the
         API (organizations, users, service users and playbooks of its ``*_by_<kind>``
         tables, in the order they were synced)."""
-        return store_directory(self.store, self._known())
+        if "directory" not in self._cached:
+            self._cached["directory"] = store_directory(self.store, self._known())
+        return self._cached["directory"]  # type: ignore[no-any-return]
 
     def series(
         self,
@@ -332,7 +343,9 @@ class StoreSource:
                 f"the store {str(self.store.path)!r} has no {table!r} table: fill it with {sync}",
             )
         zone, now = tz or self.tz or _UTC, self.now()
-        check_range(self.store, table, (start, end), zone, now, sync)
+        if "held" not in self._cached:
+            self._cached["held"] = held_ranges(self.store, self._known())
+        check_range(self._cached["held"][table], table, (start, end), zone, now, sync)
         whole = whole_range(start, end, grain, zone) if metric == ACTIVE_USERS else (start, end)
         breakdown: Any = by  # a kind of KINDS, as the store names it
         frame = self.store.frame(
