@@ -135,6 +135,27 @@ def test_one_organization_from_the_store_equals_the_fetched_one(
     pd.testing.assert_frame_equal(kept.family.kpis(), fetched.family.kpis())
 
 
+def test_a_store_in_another_zone_gives_its_calendar_and_no_utc_stickiness(
+    client: mt.MetricsClient, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    path = tmp_path_factory.mktemp("berlin") / "history.duckdb"
+    for by in (None, "org"):
+        mt.sync(client, path, "2026-10-01", tz="Europe/Berlin", by=by, progress=False)
+    options: dict[str, Any] = {"week": WEEK, "weeks": WEEKS}
+    kept = report.load_weekly_report(store=mt.Store(path, now=NOW), **options)  # tz: the store's
+    fetched = report.load_weekly_report(client, tz="Europe/Berlin", **options)
+    assert kept.tz == "Europe/Berlin"
+    pd.testing.assert_frame_equal(kept.weekly, fetched.weekly)
+    pd.testing.assert_frame_equal(kept.by_org, fetched.by_org)
+    assert kept.family is not None and fetched.family is not None
+    for name in ("active", "prs", "categories"):
+        pd.testing.assert_frame_equal(getattr(kept.family, name), getattr(fetched.family, name))
+    assert kept.family.daily is None and kept.family.monthly is None  # days not UTC days
+    assert "Stickiness (daily over monthly active users) is left out" in (
+        kept.family.adoption_text().text
+    )
+
+
 def test_several_organizations_are_refused_not_summed(store_path: Path) -> None:
     with pytest.raises(InvalidParameterError, match=r"^orgs: .*distinct counts"):
         report.load_weekly_report(
