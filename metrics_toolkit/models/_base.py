@@ -77,8 +77,9 @@ class MetricsAnswer(APIModel):
         ``time_before`` in Unix seconds; anything else leaves the window unknown."""
         after, before = params.get("time_after"), params.get("time_before")
         if type(after) is int and type(before) is int:
-            noted = getattr(self, "__pydantic_private__", None) or {}
-            object.__setattr__(self, "__pydantic_private__", {**noted, _WINDOW_KEY: (after, before)})
+            noted = {**(getattr(self, "__pydantic_private__", None) or {})}
+            noted[_WINDOW_KEY] = (after, before)
+            object.__setattr__(self, "__pydantic_private__", noted)
 
     def window_text(self) -> str | None:
         """The window for reading: ``"[2026-11-23, 2026-11-30) UTC"``, with the time of day
