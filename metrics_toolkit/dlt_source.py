@@ -13,10 +13,12 @@ with the rows :func:`~metrics_toolkit.sync` writes: every field of the wide fram
 key (``bucket_start``, and the group's id with a breakdown) with dlt's ``delete-insert``
 strategy, so a run never duplicates a row, whatever the destination.
 
-Each resource keeps in its dlt state what it loaded settled (the bucket ended more than
-:data:`~metrics_toolkit._constants.DEFAULT_SETTLE_PERIOD` before the run and its call did
-not fail): a later run asks only for the rest, the store's rule. So a daily run asks for
-the provisional window (the last 14 days), the failed buckets and the new day. A failed
+Each resource keeps in its dlt state what it loaded settled (the bucket ended more than the
+client's settle period, :attr:`CachePolicy.settle_period <metrics_toolkit.CachePolicy>`,
+14 days by default, before the run, and its call did not fail): a later run asks only for
+the rest, the store's rule. So a daily run asks for the provisional window (the last 14
+days), the failed buckets and the new day; a group the directory no longer lists is still
+asked. A failed
 call's rows are loaded marked ``failed`` (metrics null), except where an earlier run loaded
 numbers: those stay until the bucket is answered again. A missing value is a null. The
 state travels with the pipeline (dlt restores it from the destination), and
@@ -38,12 +40,14 @@ import numpy as np
 import pandas as pd
 from pandas.api import types
 
-from ._constants import DEFAULT_SETTLE_PERIOD, DEFAULT_WORKERS, MAX_WORKERS
+from ._constants import DEFAULT_WORKERS, MAX_WORKERS
 from ._vocabulary import BILLING_DAY, BUCKET_START, ID_FIELDS
-from .errors import InvalidParameterError, PartialFetchWarning
+from .cache import CachePolicy
+from .errors import InvalidParameterError, PartialFetchWarning, ScopeError
 from .params import check_positive_int, check_timezone, to_timestamp
 from .store._families import CONSUMPTION, Family, families
-from .store._sync import Breakdown, Job, plan_job, stamped_batches
+from .store._jobs import Job, plan_job, stamped_batches
+from .store._sync import Breakdown
 
 if TYPE_CHECKING:
     from dlt.common.schema.typing import TDeleteInsertStrategyDict
@@ -78,9 +82,9 @@ def devin_metrics_source(
 
     Every family is checked here, before any request; each resource plans its calls when
     the pipeline runs, against the client's clock then, and asks only for the buckets its
-    dlt state does not hold settled: provisional ones (ended less than
-    :data:`~metrics_toolkit._constants.DEFAULT_SETTLE_PERIOD` before the run), failed
-    ones, new ones, those before the first loaded and the groups not yet loaded. The same
+    dlt state does not hold settled: provisional ones (ended less than the client's settle
+    period before the run), failed ones, new ones, those before the first loaded and the
+    groups not yet loaded (and those the directory no longer lists). The same
     source can run again (an orchestrator may keep one): each run plans afresh.
 
     Parameters
@@ -110,8 +114,12 @@ def devin_metrics_source(
 
     Raises
     ------
+    ScopeError
+        A breakdown from a client scoped to one organization (the directory exists only
+        at enterprise scope).
     InvalidParameterError
-        Before any request: an unknown family or one that cannot be kept by ``by``, an
+        Before any request: an unknown family or one that cannot be kept by ``by`` or at
+        the client's scope, an
         unknown zone, an unreadable ``start``, ``workers`` out of bounds. When the pipeline
         runs (wrapped by dlt's ``PipelineStepFailed``): ``tz`` is not the zone its first
         run fixed, or ``start`` is not before the client's now.
@@ -135,13 +143,20 @@ def devin_metrics_source(
     workers = check_positive_int(workers, "workers")
     if workers > MAX_WORKERS:
         raise InvalidParameterError("workers", f"got {workers}; expected 1 to {MAX_WORKERS}")
-    chosen = families(metrics, by)
-    zone = check_timezone(tz)
-    first = to_timestamp(start, "start", zone)
     if client is None:
         from .client import MetricsClient
 
         client = MetricsClient()
+    org_id = getattr(client, "org_id", None)
+    chosen = families(metrics, by, enterprise=org_id is None)
+    if by is not None and org_id is not None:
+        raise ScopeError(
+            "by",
+            f"a breakdown lists its groups from the directory, which exists only at "
+            f"enterprise scope; this client is scoped to organization {org_id}",
+        )
+    zone = check_timezone(tz)
+    first = to_timestamp(start, "start", zone)
     key = [BUCKET_START] if by is None else [BUCKET_START, ID_FIELDS[by]]
     # every argument is given: no configuration to inject, nor a class of it made up in
     # this module (``spec``)
@@ -190,7 +205,14 @@ def _rows(
             f"({now:%Y-%m-%d %H:%M} UTC)",
         )
     directory = client.directory() if by is not None else None
-    plan = {"tz": zone, "by": by, "directory": directory, "now": now}
+    plan = {
+        "tz": zone,
+        "by": by,
+        "directory": directory,
+        "now": now,
+        "extra_groups": [] if by is None else list(state.get(_GROUPS, {})),
+        "settle": getattr(client, "cache_policy", CachePolicy()).settle_period,
+    }
     whole = plan_job(client, family, first, settled={}, **plan)
     job = plan_job(client, family, first, settled=_settled(whole, state), **plan)
     group = None if by is None else ID_FIELDS[by]
@@ -285,7 +307,7 @@ def _remember(
     if not len(job.starts):
         return
     first = int(job.starts[0])
-    cutoff = int((now - DEFAULT_SETTLE_PERIOD).timestamp())
+    cutoff = int((now - job.settle).timestamp())
     held: dict[str, list[int]] = state.setdefault(_GROUPS, {})
     failed_before: dict[str, list[int]] = state.get(_FAILED, {})
     planned = {_key(group) for group in job.groups}

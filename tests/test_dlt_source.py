@@ -3,6 +3,7 @@ a later run asks only for the provisional window, the failed buckets and the new
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import subprocess
 import sys
@@ -277,6 +278,52 @@ def test_the_same_source_runs_again_and_plans_afresh(
         if isinstance(value, type) and value.__module__ == dlt_source.__name__
     ]
     assert made_up == []
+
+
+def test_the_clients_settle_period_decides_what_is_asked_again(
+    tmp_path: Path, server: DemoServer, api: DemoAPI
+) -> None:
+    policy = mt.CachePolicy(settle_period=dt.timedelta(days=7))
+    target = pipeline(tmp_path)
+    for moment in (NOW, LATER):
+        api.now = moment
+        client = mt.MetricsClient(
+            DEMO_API_KEY, base_url=server.url, cache=False, now=moment, cache_policy=policy
+        )
+        since = server.request_count
+        target.run(devin_metrics_source(client, START, metrics=["sessions"]))
+        asked = metric_requests(server, since)
+        mt.sync(client, tmp_path / "store.duckdb", START, metrics=["sessions"], progress=False)
+    week = pd.date_range("2026-11-13", "2026-11-21", freq="D", tz="UTC")  # ended after 11-13 12:00
+    assert sessions_days(asked) == list(week)
+    assert_equals_the_store(tmp_path, target, ["bucket_start"])
+
+
+class WithoutOneOrganization(mt.MetricsClient):
+    """A client whose directory no longer lists the last organization (deleted)."""
+
+    def directory(self, *, refresh: bool = False) -> Any:
+        listed = super().directory(refresh=refresh)
+        return dataclasses.replace(listed, organizations=listed.organizations[:-1])
+
+
+def test_an_organization_the_directory_no_longer_lists_is_still_asked(
+    tmp_path: Path, server: DemoServer, api: DemoAPI
+) -> None:
+    options: dict[str, Any] = {"metrics": ["sessions"], "by": "org"}
+    target = pipeline(tmp_path)
+    target.run(devin_metrics_source(client_at(server, api, NOW), "2026-11-10", **options))
+    gone = api.enterprise.organizations[-1].org_id
+    api.now = LATER
+    client = WithoutOneOrganization(
+        DEMO_API_KEY, base_url=server.url, cache=False, now=LATER, backoff=0
+    )
+    since = server.request_count
+    target.run(devin_metrics_source(client, "2026-11-10", **options))
+    asked = [t for t in metric_requests(server, since) if f"org_ids={gone}" in t]
+    assert len(asked) == 12  # its days, all provisional, and the new one: 2026-11-10 .. 11-21
+    rows = loaded(tmp_path, "sessions_by_org")
+    assert (rows["org_id"] == gone).sum() == 12
 
 
 def test_another_zone_is_refused_by_a_pipeline_that_has_one(
