@@ -353,6 +353,13 @@ def test_bad_arguments_are_refused_before_any_request(server: DemoServer, api: D
         devin_metrics_source(client, START, metrics=["sesions"])
     with pytest.raises(mt.InvalidParameterError, match="workers"):
         devin_metrics_source(client, START, workers=0)
+    organization = api.enterprise.organizations[0].org_id
+    scoped = mt.MetricsClient(
+        DEMO_API_KEY, base_url=server.url, cache=False, now=NOW, org_id=organization
+    )
+    with pytest.raises(mt.ScopeError, match="scoped to organization"):
+        devin_metrics_source(scoped, START, by="org")
+    assert "categories" not in devin_metrics_source(scoped, START).resources
     assert server.request_count == 0
 
 
