@@ -192,6 +192,7 @@ def test_every_notebook_is_collected() -> None:
         "teaching/03_comparing_groups_fairly.ipynb",
         "teaching/05_distinct_counts.ipynb",
         "cost.ipynb",
+        "history.ipynb",
     } <= names
 
 
