@@ -174,3 +174,11 @@ def test_a_sync_from_python_writes_each_answer_once_to_the_store(tmp_path: Path)
     again = mt.fetch_series(client, "2026-11-10", "2026-11-20", "day", progress=False)
     assert again.attrs["fetch_stats"].from_cache == 0  # the answers went to the store only
     assert again.attrs["fetch_stats"].fetched == 10
+
+
+def test_a_store_says_where_its_answers_came_from_and_when(db: Path) -> None:
+    store = mt.Store(db)
+    assert store.origin == "demo" and store.is_demo
+    assert store.last_sync() == pd.Timestamp(NOW)
+    live = mt.MetricsClient(api_key="cog_x", base_url="https://api.example.com", cache=False)
+    assert mt.store._sync._origin(live) == "api.example.com"  # the host, never the key

@@ -288,7 +288,7 @@ def load_weekly_report(
         by_org=by_org,
         by_playbook=by_playbook,
         scope=scope,
-        demo=isinstance(source, ApiSource) and is_demo(source.client),
+        demo=is_demo(source.client) if isinstance(source, ApiSource) else source.store.is_demo,
         settle_period=source.settle_period,
         source=banner(source.client) if isinstance(source, ApiSource) else _store_banner(source),
         family=family,

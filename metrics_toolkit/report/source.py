@@ -165,13 +165,10 @@ class StoreSource:
         """
         if not Path(path).is_file():
             raise InvalidParameterError("store", f"no store at {str(path)!r}: sync one first")
-        store = Store(path)
-        tables = store.tables()
-        if not tables:
+        moment = Store(path).last_sync()
+        if moment is None:
             raise InvalidParameterError("store", f"the store {str(path)!r} is empty: sync it")
-        latest = " UNION ALL ".join(f'SELECT max(fetched_at) AS t FROM "{t}"' for t in tables)
-        moment = store.sql(f"SELECT max(t) AS t FROM ({latest})")["t"].iloc[0]
-        return cls(Store(path, now=pd.Timestamp(moment).tz_convert(_UTC)))
+        return cls(Store(path, now=moment))
 
     def now(self) -> pd.Timestamp:
         """The store's now (UTC)."""
@@ -409,10 +406,13 @@ def store_banner(source: StoreSource) -> tuple[str, str]:
     """Where a store's numbers come from, as (markup, text): its file and the time it is
     read as of."""
     path, moment = str(source.store.path), source.now().strftime("%Y-%m-%d %H:%M UTC")
-    text = f"Data from the local history store {path}, as of {moment} (no API call)."
+    demo = source.store.is_demo
+    lead = "Synthetic demo data, from" if demo else "Data from"
+    text = f"{lead} the local history store {path}, as of {moment} (no API call)."
     markup = (
-        f"Data from the local history store <code>{html.escape(path)}</code>, as of "
-        f"{html.escape(moment)} (no API call)."
+        f"{'<strong>Synthetic demo data</strong>, from' if demo else 'Data from'} the local "
+        f"history store <code>{html.escape(path)}</code>, as of {html.escape(moment)} (no API "
+        "call)."
     )
     return markup, text
 

@@ -27,7 +27,17 @@ from ..frequencies import parse_freq
 from ..params import check_names, to_timestamp
 from ._families import BILLING_DAY, CONSUMPTION, Family, family_of
 from ._sync import Breakdown
-from ._tables import FETCHED_AT, POSITION, SETTLED, connect, has_table, ident, meta
+from ._tables import (
+    DEMO_ORIGIN,
+    FETCHED_AT,
+    ORIGIN,
+    POSITION,
+    SETTLED,
+    connect,
+    has_table,
+    ident,
+    meta,
+)
 
 __all__ = ["Store"]
 
@@ -73,17 +83,43 @@ class Store:
         finally:
             con.close()
 
+    @property
+    def origin(self) -> str | None:
+        """Where its answers came from: ``"demo"`` (the synthetic demo enterprise) or the
+        API's host; None before the first sync."""
+        con = connect(self.path, read_only=True)
+        try:
+            return meta(con, ORIGIN)
+        finally:
+            con.close()
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether its answers came from the synthetic demo enterprise."""
+        return self.origin == DEMO_ORIGIN
+
+    def last_sync(self) -> pd.Timestamp | None:
+        """When the latest answer it keeps was fetched (UTC); None when it keeps none."""
+        con = connect(self.path, read_only=True)
+        try:
+            tables = _tables(con)
+            if not tables:
+                return None
+            union = " UNION ALL ".join(
+                f"SELECT max({FETCHED_AT}) AS t FROM {ident(t)}" for t in tables
+            )
+            [(moment,)] = con.execute(f"SELECT max(t) FROM ({union})").fetchall()
+        finally:
+            con.close()
+        return None if moment is None else pd.Timestamp(moment).tz_convert(_UTC)
+
     def tables(self) -> list[str]:
         """The store's tables of metrics (``sessions``, ``prs_by_org``, ...), sorted."""
         con = connect(self.path, read_only=True)
         try:
-            rows = con.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY table_name"
-            ).fetchall()
+            return _tables(con)
         finally:
             con.close()
-        return [str(row[0]) for row in rows]
 
     def sql(
         self, query: str, params: Sequence[Any] | None = None, *, write: bool = False
@@ -346,14 +382,19 @@ def _only(frame: pd.DataFrame, by: str | None, wanted: list[str]) -> pd.DataFram
     return frame[keep]
 
 
+def _tables(con: Any) -> list[str]:
+    """The store's tables of metrics, sorted (not its own settings)."""
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_name NOT LIKE '\\_%' ESCAPE '\\' ORDER BY table_name"
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
 def _missing(con: Any, table: str, metric: str, by: str | None) -> InvalidParameterError:
     """The error for a table the store lacks, naming the tables it has and the sync that
     fills this one."""
-    rows = con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_name NOT LIKE '\\_%' "
-        "ESCAPE '\\' ORDER BY 1"
-    ).fetchall()
-    has = ", ".join(str(row[0]) for row in rows) or "none"
+    has = ", ".join(_tables(con)) or "none"
     how = f"mt.sync(client, path, start, metrics=[{metric!r}]" + (f", by={by!r})" if by else ")")
     return InvalidParameterError(
         "by" if by else "metric",

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -35,9 +36,12 @@ from ..params import check_positive_int, check_timezone, to_timestamp
 from ._families import families
 from ._jobs import Job, plan_job, stamped_batches
 from ._tables import (
+    DEMO_ORIGIN,
+    ORIGIN,
     connect,
     merge,
     meta,
+    remember,
     reorder_groups,
     run,
     settled_keys,
@@ -193,6 +197,7 @@ def sync(
     try:
         run(con, f"SET memory_limit = '{STORE_MEMORY_LIMIT}'")
         store_zone(con, zone)
+        remember(con, ORIGIN, _origin(client))
         with client.batch(cache=False), _Progress(total, summary, progress, on_progress) as advance:
             for job in jobs:
                 summary.days[job.table] = int(np.any(job.wanted, axis=0).sum()) if job.groups else 0
@@ -212,6 +217,13 @@ def sync(
             stacklevel=2,
         )
     return summary
+
+
+def _origin(client: Any) -> str:
+    """Where the answers come from: ``"demo"``, or the API's host (never the token)."""
+    if getattr(client, "is_demo", False):
+        return DEMO_ORIGIN
+    return urlsplit(str(getattr(client, "base_url", ""))).hostname or "unknown"
 
 
 def _zone(path: Path, tz: str | None) -> str:

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     import duckdb
 
 __all__ = [
+    "DEMO_ORIGIN",
     "FETCHED_AT",
+    "ORIGIN",
     "POSITION",
     "SETTLED",
     "connect",
@@ -30,6 +32,7 @@ __all__ = [
     "ident",
     "merge",
     "meta",
+    "remember",
     "reorder_groups",
     "run",
     "settled_keys",
@@ -43,6 +46,9 @@ FETCHED_AT = "fetched_at"
 SETTLED = "settled"
 POSITION = "group_position"
 _META = "_meta"
+#: The setting that says where a store's answers come from: the demo, or the API's host.
+ORIGIN = "origin"
+DEMO_ORIGIN = "demo"
 _INCOMING = "_incoming"
 
 
@@ -95,6 +101,11 @@ def meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
         return None
     rows = con.execute(f"SELECT value FROM {_META} WHERE key = ?", [key]).fetchall()
     return str(rows[0][0]) if rows else None
+
+
+def remember(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    """Keep one of the store's settings (replacing it)."""
+    run(con, f"INSERT OR REPLACE INTO {_META} VALUES (?, ?)", [key, value])
 
 
 def store_zone(con: duckdb.DuckDBPyConnection, tz: str) -> str:
