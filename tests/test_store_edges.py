@@ -240,3 +240,25 @@ def test_a_field_named_with_a_quote_is_a_column_not_sql(tmp_path: Path) -> None:
         assert con.execute('SELECT count(*) FROM "x""y"').fetchall() == [(1,)]
     finally:
         con.close()
+
+
+def test_consumption_of_each_group_is_asked_several_at_a_time(tmp_path: Path) -> None:
+    import threading
+
+    client = mt.MetricsClient.demo(now=NOW)
+    real = client.request
+    together = threading.Barrier(2, timeout=10)
+    met: list[bool] = []
+
+    def request(endpoint: Any, params: Any, *, refresh: bool = False) -> Any:
+        if "consumption" in endpoint.path and not met:
+            try:
+                together.wait()  # passes only when two calls are in flight at once
+                met.append(True)
+            except threading.BrokenBarrierError:
+                pass
+        return real(endpoint, params, refresh=refresh)
+
+    client.request = request  # type: ignore[method-assign]
+    summary = sync(client, tmp_path / "acus.duckdb", metrics=["consumption"], by="org")
+    assert met and summary.failed == 0

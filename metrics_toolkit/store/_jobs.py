@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,7 +182,7 @@ def _batches(
     advance: Callable[[int, int], None],
 ) -> Iterator[pd.DataFrame]:
     if job.plan is None:
-        yield from _consumption_batches(client, job, now=now, advance=advance)
+        yield from _consumption_batches(client, job, now=now, workers=workers, advance=advance)
         return
     batch_calls = STORE_BATCH_CALLS
     pending: list[Call] = []
@@ -212,29 +213,42 @@ def _answered(
 
 
 def _consumption_batches(
-    client: Any, job: Job, *, now: pd.Timestamp, advance: Callable[[int, int], None]
+    client: Any,
+    job: Job,
+    *,
+    now: pd.Timestamp,
+    workers: int,
+    advance: Callable[[int, int], None],
 ) -> Iterator[pd.DataFrame]:
-    for group, mask in zip(job.groups, job.wanted, strict=True):
-        if not mask.any():
-            continue
-        after = pd.Timestamp(int(job.starts[int(np.argmax(mask))]), unit="s", tz="UTC")
+    """Each group's billing days from its first not settled on: one call per group, ``workers``
+    at a time, yielded in the groups' order; a failed call as its days marked failed."""
+    asked = [
+        (group, pd.Timestamp(int(job.starts[int(np.argmax(mask))]), unit="s", tz="UTC"))
+        for group, mask in zip(job.groups, job.wanted, strict=True)
+        if mask.any()
+    ]
+
+    def one(group: str | None, after: pd.Timestamp) -> pd.DataFrame | MetricsError:
         try:
-            frame = fetch_consumption(
-                client,
-                after,
-                now,
-                by=job.by,
-                ids=None if group is None else [group],
-                refresh=True,
-            )
+            ids = None if group is None else [group]
+            return fetch_consumption(client, after, now, by=job.by, ids=ids, refresh=True)
         except STOPPING_ERRORS:
             raise
         except MetricsError as error:
-            advance(1, 1)
-            yield _failed_days(job, group, after, now, error)
-            continue
-        advance(1, 0)
-        yield frame
+            return error
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(asked))))
+    try:
+        answers = pool.map(one, *zip(*asked, strict=True)) if asked else iter(())
+        for (group, after), answer in zip(asked, answers, strict=True):
+            if isinstance(answer, MetricsError):
+                advance(1, 1)
+                yield _failed_days(job, group, after, now, answer)
+            else:
+                advance(1, 0)
+                yield answer
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _failed_days(
