@@ -236,7 +236,7 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
     ):
         if column in frame.columns:
             derived[share] = _ratio(frame[column], sessions)
-    kept = frame.drop(columns=[c for c in derived if c in frame.columns])
+    kept = frame.drop(columns=again) if (again := [c for c in derived if c in frame]) else frame
     return pd.concat([kept, pd.DataFrame(derived, index=frame.index)], axis=1)
 
 
