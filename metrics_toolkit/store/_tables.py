@@ -7,6 +7,7 @@ free for the next one. DuckDB is imported only when a store is opened (the ``sto
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -200,7 +201,8 @@ def merge(
         run(con, f"INSERT OR REPLACE INTO {_META} VALUES (?, ?)", kept)
         run(con, "COMMIT")
     except BaseException:
-        run(con, "ROLLBACK")
+        with contextlib.suppress(Exception):  # a failed COMMIT has ended the transaction
+            run(con, "ROLLBACK")
         raise
     finally:
         con.unregister(_INCOMING)
@@ -209,8 +211,9 @@ def merge(
 def reorder_groups(
     con: duckdb.DuckDBPyConnection, table: str, group: str, order: Sequence[str]
 ) -> None:
-    """Number every row's group by its place in ``order`` (the latest series' order of
-    groups); groups it does not list come after, in the order they had."""
+    """Number the rows of the groups in ``order`` (the latest series' order of groups) by
+    their place in it, touching only the rows whose place changed (a sync that keeps the
+    order writes nothing here). Groups it does not list keep their place."""
     if not has_table(con, table):
         return
     places = pd.DataFrame({"g": pd.array(list(order), dtype="string"), "p": range(len(order))})
@@ -218,8 +221,8 @@ def reorder_groups(
     try:
         run(
             con,
-            f"UPDATE {ident(table)} AS t SET {POSITION} = coalesce("
-            f"(SELECT p FROM _places WHERE g = t.{ident(group)}), {len(order)} + {POSITION})",
+            f"UPDATE {ident(table)} AS t SET {POSITION} = _places.p FROM _places "
+            f"WHERE _places.g = t.{ident(group)} AND t.{POSITION} <> _places.p",
         )
     finally:
         con.unregister("_places")
