@@ -43,9 +43,9 @@ from pandas.api import types
 from ._constants import DEFAULT_WORKERS, MAX_WORKERS
 from ._vocabulary import BILLING_DAY, BUCKET_START, ID_FIELDS
 from .cache import CachePolicy
-from .errors import InvalidParameterError, PartialFetchWarning, ScopeError
+from .errors import InvalidParameterError, PartialFetchWarning
 from .params import check_positive_int, check_timezone, to_timestamp
-from .store._families import CONSUMPTION, Family, families
+from .store._families import CONSUMPTION, Family, families_for
 from .store._jobs import Job, plan_job, stamped_batches
 from .store._sync import Breakdown
 
@@ -147,14 +147,7 @@ def devin_metrics_source(
         from .client import MetricsClient
 
         client = MetricsClient()
-    org_id = getattr(client, "org_id", None)
-    chosen = families(metrics, by, enterprise=org_id is None)
-    if by is not None and org_id is not None:
-        raise ScopeError(
-            "by",
-            f"a breakdown lists its groups from the directory, which exists only at "
-            f"enterprise scope; this client is scoped to organization {org_id}",
-        )
+    chosen = families_for(client, metrics, by)
     zone = check_timezone(tz)
     first = to_timestamp(start, "start", zone)
     key = [BUCKET_START] if by is None else [BUCKET_START, ID_FIELDS[by]]

@@ -26,6 +26,7 @@ __all__ = [
     "METRIC_NAMES",
     "Family",
     "families",
+    "families_for",
     "family_of",
 ]
 
@@ -137,6 +138,26 @@ def families(
                 f"{family.metric} exists only at enterprise scope; this client is scoped to "
                 "one organization",
             )
+    return chosen
+
+
+def families_for(client: object, metrics: Sequence[str] | None, by: str | None) -> list[Family]:
+    """:func:`families` at the client's scope (``client.org_id``), where a breakdown, whose
+    groups come from the directory, exists only at enterprise scope.
+
+    Raises
+    ------
+    InvalidParameterError, ScopeError
+        As :func:`families`; and ``by`` from a client scoped to one organization.
+    """
+    org_id = getattr(client, "org_id", None)
+    chosen = families(metrics, by, enterprise=org_id is None)
+    if by is not None and org_id is not None:
+        raise ScopeError(
+            "by",
+            "a breakdown lists its groups from the directory, which exists only at enterprise "
+            f"scope; this client is scoped to organization {org_id}",
+        )
     return chosen
 
 

@@ -31,9 +31,9 @@ from .._vocabulary import (
     ID_FIELDS,
 )
 from ..cache import CachePolicy
-from ..errors import InvalidParameterError, PartialFetchWarning, ScopeError
+from ..errors import InvalidParameterError, PartialFetchWarning
 from ..params import check_positive_int, check_timezone, to_timestamp
-from ._families import families
+from ._families import families_for
 from ._jobs import Job, plan_job, stamped_batches
 from ._tables import (
     DEMO_ORIGIN,
@@ -150,14 +150,7 @@ def sync(
     workers = check_positive_int(workers, "workers")
     if workers > MAX_WORKERS:
         raise InvalidParameterError("workers", f"got {workers}; expected 1 to {MAX_WORKERS}")
-    org_id = getattr(client, "org_id", None)
-    chosen = families(metrics, by, enterprise=org_id is None)
-    if by is not None and org_id is not None:
-        raise ScopeError(
-            "by",
-            f"a store with a breakdown lists its groups from the directory, which exists only "
-            f"at enterprise scope; this client is scoped to organization {org_id}",
-        )
+    chosen = families_for(client, metrics, by)
     path = Path(db_path)
     zone = _zone(path, tz)
     first = to_timestamp(start, "start", zone)
