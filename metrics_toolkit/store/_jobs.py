@@ -107,7 +107,8 @@ def plan_job(
     table = family.table(by)
     plan: SeriesPlan | None = None
     listed = [] if by is None else list(directory.ids(by))
-    extra = [group for group in extra_groups if group not in set(listed)]
+    known = set(listed)
+    extra = [group for group in extra_groups if group not in known]
     if family.metric == CONSUMPTION:
         first = _billing_floor(start)
         count = int((now - first) / pd.Timedelta(seconds=BILLING_DAY)) + 1
