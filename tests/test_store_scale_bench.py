@@ -38,7 +38,7 @@ def test_the_scale_case_at_quick_sizes_passes_its_checks() -> None:
     result = store_scale_scenario(QUICK, DemoAPI(generate_enterprise(seed=SEED, end=END)))
     assert len(result.checks) == 5
     assert all(result.checks.values()), result.checks
-    assert {target.key for target in result.targets} == {"s9.sync_over_pool", "s9.memory_flat"}
+    assert {target.key for target in result.targets} == {"s9.sync_over_pool", "s9.memory_bounded"}
     assert all(measurement.values for measurement in result.measurements)
     calls = {m.key: m.values[0] for m in result.measurements if m.unit == "calls"}
     assert calls == {
