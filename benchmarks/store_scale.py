@@ -231,10 +231,11 @@ def store_scale_scenario(sizes: Sizes, api: DemoAPI) -> ScenarioResult:
     )
     result.judge(
         "memory_bounded",
-        f"sync peak memory growth, {users} minus {small_users} users (MiB)",
+        f"sync peak memory growth, {users} minus {small_users} users",
         growth - small_growth,
         DUCKDB_CAP_MIB,
         at_least=False,
+        unit="MiB",
     )
     result.notes.append(
         f"the thread pool asked for one user in {sizes.scale_baseline_every} only "
